@@ -1,0 +1,36 @@
+"""jaxsched: PyTorch-exact optimizers and learning-rate schedules for JAX.
+
+Optimizers are pure ``(init, update)`` transformations (optax-compatible); schedules are pure
+functions of the step; ReduceLROnPlateau is an explicit state machine. See README.md.
+"""
+
+from jaxsched import schedules, transforms
+from jaxsched.core import *  # noqa: F401,F403
+from jaxsched.core import __all__ as _core_all
+from jaxsched.core.hyperparams import inject_hyperparams
+from jaxsched.optimizers import *  # noqa: F401,F403
+from jaxsched.optimizers import __all__ as _optimizers_all
+from jaxsched.plateau import reduce_on_plateau
+from jaxsched.transforms import skip_non_finite
+
+__version__ = "0.1.0"
+
+# The building blocks with their hyperparameters kept in the state (readable with get_hyperparams,
+# settable with set_hyperparams, schedules accepted).
+clip = inject_hyperparams(transforms.clip)
+clip_by_global_norm = inject_hyperparams(transforms.clip_by_global_norm)
+scale_by_learning_rate = inject_hyperparams(transforms.scale_by_learning_rate)
+add_weight_decay = inject_hyperparams(transforms.add_weight_decay)
+
+__all__ = [
+    *_core_all,
+    *_optimizers_all,
+    "add_weight_decay",
+    "clip",
+    "clip_by_global_norm",
+    "reduce_on_plateau",
+    "scale_by_learning_rate",
+    "schedules",
+    "skip_non_finite",
+    "transforms",
+]

@@ -1,0 +1,119 @@
+"""The transformation protocol shared by every jaxsched optimizer and building block.
+
+A :class:`GradientTransformation` is a pair of pure functions::
+
+    state = tx.init(params)
+    updates, state = tx.update(grads, state, params=None, **extra_args)
+    params = apply_updates(params, updates)
+
+It is duck-type compatible with optax: optax transforms run inside :func:`jaxsched.chain`
+and jaxsched transforms run inside ``optax.chain``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, NamedTuple, Protocol, Union
+
+import jax
+import jax.numpy as jnp
+
+PyTree = Any
+Params = PyTree
+Updates = PyTree
+OptState = PyTree
+Schedule = Callable[[Any], jax.Array]
+ScalarOrSchedule = Union[float, jax.Array, Schedule]
+
+STEP_DTYPE = jnp.int32
+
+
+class TransformInitFn(Protocol):
+    def __call__(self, params: Params) -> OptState: ...
+
+
+class TransformUpdateFn(Protocol):
+    def __call__(
+        self, updates: Updates, state: OptState, params: Params | None = None, **extra_args: Any
+    ) -> tuple[Updates, OptState]: ...
+
+
+class GradientTransformation(NamedTuple):
+    """A pure ``(init, update)`` pair; ``update`` accepts ``**extra_args`` (e.g. ``value_fn``)."""
+
+    init: TransformInitFn
+    update: TransformUpdateFn
+
+
+class EmptyState(NamedTuple):
+    """State of a transformation that keeps nothing."""
+
+
+def identity() -> GradientTransformation:
+    """Pass updates through unchanged."""
+
+    def init(params):
+        del params
+        return EmptyState()
+
+    def update(updates, state, params=None, **extra_args):
+        del params, extra_args
+        return updates, state
+
+    return GradientTransformation(init, update)
+
+
+def apply_updates(params: Params, updates: Updates) -> Params:
+    """``params + updates`` leaf by leaf, keeping each parameter's dtype (as ``optax.apply_updates``)."""
+    return jax.tree.map(
+        lambda p, u: None if p is None else jnp.asarray(p + u).astype(jnp.asarray(p).dtype),
+        params,
+        updates,
+        is_leaf=lambda x: x is None,
+    )
+
+
+def accepts_extra_args(tx: GradientTransformation) -> bool:
+    """Whether ``tx.update`` takes ``**extra_args`` (every jaxsched transform and optax's ``*ExtraArgs`` do)."""
+    try:
+        parameters = inspect.signature(tx.update).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def call_update(tx: GradientTransformation, updates, state, params, extra_args):
+    """Call ``tx.update``, forwarding ``extra_args`` only to transforms that accept them."""
+    if accepts_extra_args(tx):
+        return tx.update(updates, state, params, **extra_args)
+    return tx.update(updates, state, params)
+
+
+def increment_step(step: jax.Array) -> jax.Array:
+    """``step + 1``, saturating at the dtype's maximum so long runs never wrap around."""
+    limit = jnp.iinfo(step.dtype).max
+    return jnp.where(step < limit, step + 1, limit).astype(step.dtype)
+
+
+def zero_step() -> jax.Array:
+    return jnp.zeros([], STEP_DTYPE)
+
+
+def state_dtype(x: jax.Array) -> jnp.dtype:
+    """Dtype of optimizer state for a leaf: at least float32, so low-precision params keep exact moments."""
+    return jnp.promote_types(jnp.asarray(x).dtype, jnp.float32)
+
+
+def hyperparam_dtype() -> jnp.dtype:
+    """Dtype hyperparameters are stored in: float64 under ``jax_enable_x64``, else float32."""
+    return jnp.result_type(float)
+
+
+def tree_zeros_state(params: Params) -> PyTree:
+    """Zeros shaped like ``params`` in :func:`state_dtype` (``None`` leaves stay ``None``)."""
+    return jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), state_dtype(p)), params)
+
+
+def check_has_params(params: Params | None, who: str) -> None:
+    if params is None:
+        raise ValueError(f"{who} needs the current parameters: call update(grads, state, params)")

@@ -1,0 +1,195 @@
+"""Combinators: run transformations in sequence, on a subset of leaves, or per parameter group."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
+
+import jax
+import numpy as np
+
+from jaxsched.core.base import GradientTransformation, OptState, Params, PyTree, call_update
+
+Mask = Union[PyTree, Callable[[Params], PyTree]]
+Labels = Union[PyTree, Callable[[Params], PyTree]]
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply ``transforms`` in order; the state is the tuple of their states (as ``optax.chain``).
+
+    Optax transformations may be mixed in: ``extra_args`` reach only those that accept them.
+
+    Example::
+
+        tx = js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3))
+    """
+    for i, tx in enumerate(transforms):
+        if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
+            raise TypeError(f"chain argument {i} must be a GradientTransformation (init, update), got {tx!r}")
+
+    def init(params):
+        return tuple(tx.init(params) for tx in transforms)
+
+    def update(updates, state, params=None, **extra_args):
+        if len(state) != len(transforms):
+            raise ValueError(f"chain state has {len(state)} entries but the chain has {len(transforms)} transforms")
+        new_state = []
+        for tx, s in zip(transforms, state):
+            updates, s = call_update(tx, updates, s, params, extra_args)
+            new_state.append(s)
+        return updates, tuple(new_state)
+
+    return GradientTransformation(init, update)
+
+
+def _resolve(tree_or_fn: Any, params: Params) -> PyTree:
+    return tree_or_fn(params) if callable(tree_or_fn) else tree_or_fn
+
+
+def _select(tree: PyTree, keep: PyTree) -> PyTree:
+    """``tree`` with every leaf where ``keep`` (a prefix tree of bools) is False replaced by ``None``."""
+    if tree is None:
+        return None
+    return jax.tree.map(lambda k, sub: sub if k else jax.tree.map(lambda _: None, sub), keep, tree)
+
+
+def _merge(base: PyTree, replacement: PyTree, keep: PyTree) -> PyTree:
+    """Leaves of ``replacement`` where ``keep`` is True, of ``base`` elsewhere."""
+    return jax.tree.map(lambda k, b, r: r if k else b, keep, base, replacement, is_leaf=lambda x: x is None)
+
+
+def _check_mask(mask: PyTree, what: str) -> PyTree:
+    for path, leaf in jax.tree.leaves_with_path(mask):
+        if not isinstance(leaf, (bool, np.bool_)):
+            raise TypeError(f"{what} leaf at {jax.tree_util.keystr(path)} must be a Python bool, got {leaf!r}")
+    return mask
+
+
+class MaskedState(NamedTuple):
+    """State of :func:`masked`: the inner state, built over the selected leaves only."""
+
+    inner_state: OptState
+
+
+def masked(transform: GradientTransformation, mask: Mask) -> GradientTransformation:
+    """Apply ``transform`` only where ``mask`` is True; other leaves' updates pass through unchanged.
+
+    Args:
+      transform: the transformation to apply to the selected leaves.
+      mask: a pytree of Python bools matching the params (or a prefix of them), or a function
+        ``params -> mask``. Same semantics as ``optax.masked``.
+
+    Example::
+
+        no_decay_on_bias = js.masked(js.transforms.add_weight_decay(1e-4), lambda p: {k: k != "b" for k in p})
+    """
+
+    def init(params):
+        keep = _check_mask(_resolve(mask, params), "mask")
+        return MaskedState(transform.init(_select(params, keep)))
+
+    def update(updates, state, params=None, **extra_args):
+        keep = _check_mask(_resolve(mask, updates if params is None else params), "mask")
+        inner_updates, inner_state = call_update(
+            transform, _select(updates, keep), state.inner_state, _select(params, keep), extra_args
+        )
+        return _merge(updates, inner_updates, keep), MaskedState(inner_state)
+
+    return GradientTransformation(init, update)
+
+
+class PartitionState(NamedTuple):
+    """State of :func:`partition`: one inner state per group label."""
+
+    inner_states: dict[str, OptState]
+
+
+def partition(transforms: Mapping[str, GradientTransformation], labels: Labels) -> GradientTransformation:
+    """Torch-style parameter groups: each group of leaves gets its own transformation and state.
+
+    The PyTorch ``[{'params': base}, {'params': head, 'lr': 1e-3}]`` becomes::
+
+        tx = js.partition({"base": js.sgd(1e-2, momentum=0.9), "head": js.sgd(1e-3, momentum=0.9)},
+                          js.label_by_path({"classifier": "head"}, default="base"))
+
+    Args:
+      transforms: label -> transformation (each may have its own learning rate or schedule).
+      labels: a pytree of label strings matching the params, or a function ``params -> labels``.
+
+    Per-group hyperparameters are read as ``get_hyperparams(state)[label]`` and written with
+    ``set_hyperparams(state, head={"learning_rate": ...})``.
+    """
+    transforms = dict(transforms)
+
+    def label_tree(params):
+        tree = _resolve(labels, params)
+        for path, label in jax.tree.leaves_with_path(tree):
+            if label not in transforms:
+                raise ValueError(
+                    f"label {label!r} at {jax.tree_util.keystr(path)} has no transformation; "
+                    f"partition labels are {sorted(transforms)}"
+                )
+        return tree
+
+    def group_mask(tree, label):
+        return jax.tree.map(lambda leaf_label: leaf_label == label, tree)
+
+    def init(params):
+        tree = label_tree(params)
+        return PartitionState({g: tx.init(_select(params, group_mask(tree, g))) for g, tx in transforms.items()})
+
+    def update(updates, state, params=None, **extra_args):
+        tree = label_tree(updates if params is None else params)
+        new_updates, new_states = updates, {}
+        for g, tx in transforms.items():
+            keep = group_mask(tree, g)
+            group_updates, new_states[g] = call_update(
+                tx, _select(updates, keep), state.inner_states[g], _select(params, keep), extra_args
+            )
+            new_updates = _merge(new_updates, group_updates, keep)
+        return new_updates, PartitionState(new_states)
+
+    return GradientTransformation(init, update)
+
+
+def _path_text(path: Sequence[Any]) -> str:
+    parts = []
+    for key in path:
+        for attr in ("key", "name", "idx"):
+            if hasattr(key, attr):
+                parts.append(str(getattr(key, attr)))
+                break
+        else:
+            parts.append(str(key))
+    return "/".join(parts)
+
+
+def label_by_path(rules: Mapping[str, str], default: str | None = None) -> Callable[[Params], PyTree]:
+    """Label parameters by their path in the pytree, for :func:`partition` and :func:`masked`.
+
+    A leaf's path is its keys joined with ``/`` (``"classifier/kernel"``, ``"layers/0/bias"``).
+    A rule ``pattern -> label`` matches the path itself, any path under it (``"classifier"``
+    matches ``"classifier/kernel"``) or a glob (``"*/bias"``). The first matching rule wins.
+
+    Args:
+      rules: ordered mapping pattern -> label.
+      default: label for unmatched leaves; if ``None`` an unmatched leaf raises ``ValueError``.
+
+    Example::
+
+        labels = js.label_by_path({"classifier": "head"}, default="base")
+        labels({"backbone": {"w": w}, "classifier": {"w": w2}})
+        # {"backbone": {"w": "base"}, "classifier": {"w": "head"}}
+    """
+    rules = dict(rules)
+
+    def label_of(path, _leaf):
+        text = _path_text(path)
+        for pattern, label in rules.items():
+            if text == pattern or text.startswith(pattern.rstrip("/") + "/") or fnmatch.fnmatchcase(text, pattern):
+                return label
+        if default is None:
+            raise ValueError(f"parameter {text!r} matches no rule in {list(rules)} and no default label was given")
+        return default
+
+    return lambda params: jax.tree_util.tree_map_with_path(label_of, params)

@@ -1,0 +1,95 @@
+"""Construction-time argument checks. Every message names the argument, the value and the allowed range."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable
+
+import numpy as np
+
+
+def is_schedule(value: Any) -> bool:
+    return callable(value)
+
+
+def _as_real(name: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    try:
+        return float(value)  # Python and numpy numbers, concrete scalar jax arrays
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}") from None
+
+
+def range_text(low: float | None, high: float | None, low_inclusive: bool = True, high_inclusive: bool = True) -> str:
+    left = "(-inf" if low is None else ("[" if low_inclusive else "(") + f"{low:g}"
+    right = "inf)" if high is None else f"{high:g}" + ("]" if high_inclusive else ")")
+    return f"{left}, {right}"
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    allow_schedule: bool = True,
+) -> None:
+    """Check a finite float hyperparameter in a range (or accept a schedule when ``allow_schedule``).
+
+    Raises ``TypeError`` for non-numbers and ``ValueError`` for NaN, infinities and out-of-range values.
+    """
+    if allow_schedule and is_schedule(value):
+        return
+    x = _as_real(name, value)
+    too_low = low is not None and (x < low or (x == low and not low_inclusive))
+    too_high = high is not None and (x > high or (x == high and not high_inclusive))
+    if not math.isfinite(x) or too_low or too_high:
+        raise ValueError(
+            f"{name} must be a finite number in {range_text(low, high, low_inclusive, high_inclusive)}, got {value!r}"
+        )
+
+
+def check_nonnegative(name: str, value: Any, *, allow_schedule: bool = True) -> None:
+    check_number(name, value, low=0.0, allow_schedule=allow_schedule)
+
+
+def check_positive(name: str, value: Any, *, allow_schedule: bool = True) -> None:
+    check_number(name, value, low=0.0, low_inclusive=False, allow_schedule=allow_schedule)
+
+
+def check_unit_interval(name: str, value: Any, *, allow_schedule: bool = True) -> None:
+    """``0 <= value < 1`` (torch's check for betas, rho-like decay rates)."""
+    check_number(name, value, low=0.0, high=1.0, high_inclusive=False, allow_schedule=allow_schedule)
+
+
+def check_pair(name: str, value: Any) -> tuple[Any, Any]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (a tuple of two values), got {value!r}")
+    return tuple(value)
+
+
+def check_int(name: str, value: Any, *, low: int | None = None) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral,)):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def is_zero(value: Any) -> bool:
+    """True for a literal zero (a schedule or any nonzero number is not)."""
+    return not is_schedule(value) and float(value) == 0.0

@@ -1,0 +1,6 @@
+"""Placeholder: being implemented (issue 4)."""
+
+def adamax(*args, **kwargs):
+    raise NotImplementedError("adamax is not implemented yet")
+
+

@@ -1,0 +1,6 @@
+"""Placeholder: being implemented (issue 4)."""
+
+def nadam(*args, **kwargs):
+    raise NotImplementedError("nadam is not implemented yet")
+
+

@@ -1,0 +1,6 @@
+"""Placeholder: being implemented (issue 4)."""
+
+def radam(*args, **kwargs):
+    raise NotImplementedError("radam is not implemented yet")
+
+

@@ -1,0 +1,1 @@
+"""Learning-rate schedules: pure functions ``step -> value`` (placeholder, issue 3)."""

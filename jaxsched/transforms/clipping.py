@@ -1,0 +1,48 @@
+"""Gradient clipping, with torch's exact formulas."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxsched.core.base import EmptyState, GradientTransformation
+
+
+def global_norm(tree) -> jax.Array:
+    """The L2 norm of all leaves together (torch ``clip_grad_norm_``'s ``total_norm``)."""
+    leaves = jax.tree.leaves(tree)
+    if not leaves:
+        return jnp.zeros([])
+    return jnp.sqrt(sum(jnp.sum(jnp.square(jnp.asarray(x, jnp.promote_types(x.dtype, jnp.float32)))) for x in leaves))
+
+
+def clip(max_delta) -> GradientTransformation:
+    """Clamp every element to ``[-max_delta, max_delta]`` (``torch.nn.utils.clip_grad_value_``)."""
+
+    def init(params):
+        del params
+        return EmptyState()
+
+    def update(updates, state, params=None, **extra_args):
+        del params, extra_args
+        return jax.tree.map(lambda u: jnp.clip(u, -max_delta, max_delta).astype(u.dtype), updates), state
+
+    return GradientTransformation(init, update)
+
+
+def clip_by_global_norm(max_norm) -> GradientTransformation:
+    """Scale all updates by ``min(1, max_norm / (norm + 1e-6))`` (``torch.nn.utils.clip_grad_norm_``).
+
+    The ``1e-6`` is torch's; ``optax.clip_by_global_norm`` uses ``max_norm / max(norm, max_norm)``.
+    """
+
+    def init(params):
+        del params
+        return EmptyState()
+
+    def update(updates, state, params=None, **extra_args):
+        del params, extra_args
+        coef = jnp.minimum(max_norm / (global_norm(updates) + 1e-6), 1.0)
+        return jax.tree.map(lambda u: (u * coef).astype(u.dtype), updates), state
+
+    return GradientTransformation(init, update)

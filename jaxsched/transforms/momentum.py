@@ -1,0 +1,48 @@
+"""Torch-style momentum buffer (``torch.optim.SGD``'s ``momentum_buffer``)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxsched.core.base import GradientTransformation, PyTree, increment_step, tree_zeros_state, zero_step
+
+
+class TraceState(NamedTuple):
+    step: jax.Array
+    momentum_buffer: PyTree
+
+
+def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransformation:
+    """Momentum as in ``torch.optim.SGD``::
+
+        buf = u                                    (first step: no dampening)
+        buf = momentum * buf + (1 - dampening) * u (later steps)
+        u   = u + momentum * buf if nesterov else buf
+
+    The learning rate is applied afterwards, at use time, so changing it does not rescale past
+    momentum (unlike the "v = m v + lr g" convention). RMSprop's momentum is this with
+    ``dampening=0``.
+    """
+
+    def init(params):
+        return TraceState(zero_step(), tree_zeros_state(params))
+
+    def update(updates, state, params=None, **extra_args):
+        del params, extra_args
+        first = state.step == 0
+
+        def new_buffer(u, buf):
+            later = momentum * buf + (1 - dampening) * u
+            return jnp.where(first, u, later).astype(buf.dtype)
+
+        buffer = jax.tree.map(new_buffer, updates, state.momentum_buffer)
+        if nesterov:
+            updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer)
+        else:
+            updates = buffer
+        return updates, TraceState(increment_step(state.step), buffer)
+
+    return GradientTransformation(init, update)

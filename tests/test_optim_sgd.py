@@ -1,0 +1,60 @@
+"""torch.optim.SGD parity: every option, schedules as learning rate, parameter groups."""
+
+import jaxsched as js
+from tests.optim_parity import Case, parity_tests, torch_scheduler
+
+
+def _steplr(t):
+    return 0.1 * 0.5 ** (t // 7)
+
+
+def _groups(tensors):
+    return [
+        {"params": [tensors["a_matrix"], tensors["b_vector"]]},
+        {"params": [tensors["c_scalar"], tensors["d_nested"]], "lr": 0.02},
+    ]
+
+
+_HEAD = js.label_by_path({"c_scalar": "head", "d_nested": "head"}, default="base")
+
+CASES = {
+    "sgd_plain": Case(lambda: js.sgd(0.1), "SGD", dict(lr=0.1)),
+    "sgd_momentum": Case(lambda: js.sgd(0.05, momentum=0.9), "SGD", dict(lr=0.05, momentum=0.9)),
+    "sgd_dampening": Case(
+        lambda: js.sgd(0.05, momentum=0.8, dampening=0.3), "SGD", dict(lr=0.05, momentum=0.8, dampening=0.3)
+    ),
+    "sgd_nesterov_wd": Case(
+        lambda: js.sgd(0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+        "SGD",
+        dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    ),
+    "sgd_maximize_wd": Case(
+        lambda: js.sgd(0.01, momentum=0.5, weight_decay=0.1, maximize=True),
+        "SGD",
+        dict(lr=0.01, momentum=0.5, weight_decay=0.1, maximize=True),
+    ),
+    "sgd_steplr": Case(
+        lambda: js.sgd(_steplr, momentum=0.9),
+        "SGD",
+        dict(lr=0.1, momentum=0.9),
+        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+    ),
+    "sgd_param_groups": Case(
+        lambda: js.partition({"base": js.sgd(0.1, momentum=0.9), "head": js.sgd(0.02, momentum=0.9)}, _HEAD),
+        "SGD",
+        dict(lr=0.1, momentum=0.9),
+        torch_groups=_groups,
+    ),
+    "sgd_groups_lambdalr": Case(
+        lambda: js.partition(
+            {"base": js.sgd(lambda t: 0.1 * 0.9**t, momentum=0.9), "head": js.sgd(lambda t: 0.02 / (1 + t), momentum=0.9)},
+            _HEAD,
+        ),
+        "SGD",
+        dict(lr=0.1, momentum=0.9),
+        torch_groups=_groups,
+        torch_scheduler=torch_scheduler("LambdaLR", [lambda e: 0.9**e, lambda e: 1 / (1 + e)]),
+    ),
+}
+
+test_matches_golden_torch_trajectory, test_matches_live_torch = parity_tests(CASES)
