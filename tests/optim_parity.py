@@ -51,8 +51,9 @@ def flatten(params: dict[str, Any]) -> np.ndarray:
 class Case:
     """One parity case: a jaxsched optimizer and the torch optimizer (and scheduler) it must equal.
 
-    ``torch_groups`` (optional) maps params to torch param groups; ``jax_grads`` (optional) turns
-    the numpy gradients into what jaxsched receives (e.g. a BCOO for sparse_adam).
+    ``torch_groups`` (optional) maps params to torch param groups; ``grad_mask(step)`` zeroes
+    gradient entries; ``jax_grads``/``torch_grads`` (optional) convert each gradient leaf into what
+    the optimizer receives (e.g. a BCOO for jaxsched or ``tensor.to_sparse()`` for SparseAdam).
     """
 
     make_jax: Callable[[], Any]
@@ -61,6 +62,8 @@ class Case:
     torch_scheduler: Callable[[Any], Any] | None = None
     torch_groups: Callable[[dict], list] | None = None
     grad_mask: Callable[[int], dict] | None = None
+    jax_grads: Callable[[Any], Any] | None = None
+    torch_grads: Callable[[Any], Any] | None = None
     steps: int = STEPS
 
 
@@ -87,7 +90,7 @@ def run_jax(case: Case) -> np.ndarray:
 
         rows = [flatten(params)]
         for step in range(case.steps):
-            grads = {k: jnp.asarray(g) for k, g in masked_grads(case, params, step).items()}
+            grads = {k: (case.jax_grads or jnp.asarray)(g) for k, g in masked_grads(case, params, step).items()}
             params, state = step_fn(params, state, grads)
             rows.append(flatten(params))
     return np.stack(rows)
@@ -108,7 +111,7 @@ def run_torch(case: Case) -> np.ndarray:
         for step in range(case.steps):
             grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
             for k, t in tensors.items():
-                t.grad = torch.from_numpy(np.array(grads[k], np.float64))
+                t.grad = (case.torch_grads or (lambda x: x))(torch.from_numpy(np.array(grads[k], np.float64)))
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

@@ -6,6 +6,7 @@ import math
 import numbers
 from typing import Any, Iterable
 
+import jax
 import numpy as np
 
 
@@ -42,8 +43,8 @@ def check_number(
 
     Raises ``TypeError`` for non-numbers and ``ValueError`` for NaN, infinities and out-of-range values.
     """
-    if allow_schedule and is_schedule(value):
-        return
+    if (allow_schedule and is_schedule(value)) or isinstance(value, jax.core.Tracer):
+        return  # a traced value (schedule built under jit/grad/vmap) cannot be checked here
     x = _as_real(name, value)
     too_low = low is not None and (x < low or (x == low and not low_inclusive))
     too_high = high is not None and (x > high or (x == high and not high_inclusive))
@@ -92,4 +93,4 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
 
 def is_zero(value: Any) -> bool:
     """True for a literal zero (a schedule or any nonzero number is not)."""
-    return not is_schedule(value) and float(value) == 0.0
+    return not is_schedule(value) and not isinstance(value, jax.core.Tracer) and float(value) == 0.0
