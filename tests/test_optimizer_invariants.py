@@ -1,0 +1,122 @@
+"""Invariants every first-order optimizer keeps: one compile, stable state, lax.cond, vmap sweeps."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxsched as js
+
+OPTIMIZERS = {
+    "sgd": lambda lr: js.sgd(lr, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "asgd": lambda lr: js.asgd(lr, t0=2.0, weight_decay=1e-3),
+    "rprop": lambda lr: js.rprop(lr),
+    "adagrad": lambda lr: js.adagrad(lr, lr_decay=0.01, weight_decay=1e-3, initial_accumulator_value=0.1),
+    "adadelta": lambda lr: js.adadelta(lr, weight_decay=1e-3),
+    "rmsprop": lambda lr: js.rmsprop(lr, momentum=0.9, centered=True, weight_decay=1e-3),
+    "adam": lambda lr: js.adam(lr, amsgrad=True, weight_decay=1e-3),
+    "adamw": lambda lr: js.adamw(lr),
+    "adamax": lambda lr: js.adamax(lr, weight_decay=1e-3),
+    "nadam": lambda lr: js.nadam(lr, decoupled_weight_decay=True, weight_decay=1e-3),
+    "radam": lambda lr: js.radam(lr, weight_decay=1e-3),
+    "sparse_adam": lambda lr: js.sparse_adam(lr),
+}
+NAMES = sorted(OPTIMIZERS)
+
+
+def mixed_params():
+    """Mixed shapes and float dtypes, nested containers and a None leaf."""
+    return {
+        "dense": {"kernel": jnp.linspace(-1.0, 1.0, 6).reshape(2, 3), "bias": jnp.zeros(3)},
+        "low": [jnp.full((4,), 0.5, jnp.bfloat16), jnp.asarray(-0.25, jnp.float16)],
+        "unused": None,
+    }
+
+
+def grads_for(params, step):
+    return jax.tree.map(lambda p: (jnp.cos(p.astype(jnp.float32) + step) + 0.1).astype(p.dtype), params)
+
+
+def signature(tree):
+    return jax.tree.structure(tree), [(jnp.shape(x), jnp.result_type(x)) for x in jax.tree.leaves(tree)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_compile_across_updates_and_hyperparameter_changes(name):
+    tx = OPTIMIZERS[name](0.01)
+    params = mixed_params()
+    state = tx.init(params)
+    traces = []
+
+    @jax.jit
+    def step(params, state, grads):
+        traces.append(None)
+        updates, state = tx.update(grads, state, params)
+        return js.apply_updates(params, updates), state
+
+    for i in range(4):
+        state = js.set_hyperparams(state, learning_rate=0.01 / (i + 1))
+        params, state = step(params, state, grads_for(params, i))
+    assert len(traces) == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_and_param_dtypes_are_stable(name):
+    tx = OPTIMIZERS[name](0.01)
+    params = mixed_params()
+    state = tx.init(params)
+    initial = signature(state)
+    for i in range(3):
+        updates, state = tx.update(grads_for(params, i), state, params)
+        assert signature(updates) == signature(params)
+        params = js.apply_updates(params, updates)
+        assert signature(state) == initial
+    assert signature(params) == signature(mixed_params())
+    for leaf in jax.tree.leaves(js.get_hyperparams(state)):
+        assert leaf.dtype == jnp.float32  # hyperparameters are never rounded to bfloat16/float16
+    assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in jax.tree.leaves(params))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_update_under_lax_cond(name):
+    tx = OPTIMIZERS[name](0.01)
+    params = mixed_params()
+    state = tx.init(params)
+    grads = grads_for(params, 0)
+
+    @jax.jit
+    def maybe_update(do_update, state):
+        def skip(state):
+            return jax.tree.map(jnp.zeros_like, params), state
+
+        return jax.lax.cond(do_update, lambda s: tx.update(grads, s, params), skip, state)
+
+    skipped_updates, skipped_state = maybe_update(False, state)
+    assert all(float(jnp.max(jnp.abs(x.astype(jnp.float32)))) == 0 for x in jax.tree.leaves(skipped_updates))
+    assert int(skipped_state.step) == 0
+    updates, new_state = maybe_update(True, state)
+    expected_updates, expected_state = tx.update(grads, state, params)
+    assert signature(new_state) == signature(state)
+    for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected_updates)):
+        np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vmap_over_learning_rates_equals_loop(name):
+    tx = OPTIMIZERS[name](0.01)
+    params = {"w": jnp.linspace(-1.0, 1.0, 5), "b": jnp.asarray(0.3)}
+
+    def train(lr):
+        p = params
+        state = js.set_hyperparams(tx.init(p), learning_rate=lr)
+        for i in range(3):
+            updates, state = tx.update(grads_for(p, i), state, p)
+            p = js.apply_updates(p, updates)
+        return p
+
+    lrs = jnp.array([0.001, 0.01, 0.05, 0.2])
+    swept = jax.jit(jax.vmap(train))(lrs)
+    for i, lr in enumerate(lrs):
+        expected = train(float(lr))
+        for a, b in zip(jax.tree.leaves(jax.tree.map(lambda x: x[i], swept)), jax.tree.leaves(expected)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
