@@ -117,3 +117,27 @@ def tree_zeros_state(params: Params) -> PyTree:
 def check_has_params(params: Params | None, who: str) -> None:
     if params is None:
         raise ValueError(f"{who} needs the current parameters: call update(grads, state, params)")
+
+
+def first_difference(actual: PyTree, expected: PyTree) -> str | None:
+    """Describe where two pytrees first differ in structure, shape or dtype (``None`` if they agree).
+
+    Used to turn mismatched grads/params/state into an error naming the first differing path.
+    """
+    flat_a, tree_a = jax.tree_util.tree_flatten_with_path(actual)
+    flat_e, tree_e = jax.tree_util.tree_flatten_with_path(expected)
+    for (path_a, leaf_a), (path_e, leaf_e) in zip(flat_a, flat_e):
+        if path_a != path_e:
+            return f"structure differs at {jax.tree_util.keystr(path_a)} vs {jax.tree_util.keystr(path_e)}"
+        shape_a, shape_e = jnp.shape(leaf_a), jnp.shape(leaf_e)
+        if shape_a != shape_e:
+            return f"shape differs at {jax.tree_util.keystr(path_a)}: {shape_a} vs {shape_e}"
+        dtype_a, dtype_e = jnp.result_type(leaf_a), jnp.result_type(leaf_e)
+        if dtype_a != dtype_e:
+            return f"dtype differs at {jax.tree_util.keystr(path_a)}: {dtype_a} vs {dtype_e}"
+    if tree_a != tree_e:
+        longer, side = (flat_a, "first") if len(flat_a) > len(flat_e) else (flat_e, "second")
+        extra = longer[min(len(flat_a), len(flat_e)) :]
+        where = jax.tree_util.keystr(extra[0][0]) if extra else "the container types"
+        return f"structure differs: only the {side} tree has {where}" if extra else f"structure differs in {where}"
+    return None
