@@ -5,6 +5,7 @@ functions of the step; ReduceLROnPlateau is an explicit state machine. See READM
 """
 
 from jaxsched import schedules, transforms
+from jaxsched.checkpoint import CheckpointError, checkpoint_info, load_state, save_state
 from jaxsched.core import *  # noqa: F401,F403
 from jaxsched.core import __all__ as _core_all
 from jaxsched.core.hyperparams import inject_hyperparams
@@ -25,7 +26,11 @@ add_weight_decay = inject_hyperparams(transforms.add_weight_decay)
 __all__ = [
     *_core_all,
     *_optimizers_all,
+    "CheckpointError",
     "add_weight_decay",
+    "checkpoint_info",
+    "load_state",
+    "save_state",
     "clip",
     "clip_by_global_norm",
     "reduce_on_plateau",
