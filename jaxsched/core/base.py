@@ -110,8 +110,8 @@ def hyperparam_dtype() -> jnp.dtype:
 
 
 def tree_zeros_state(params: Params) -> PyTree:
-    """Zeros shaped like ``params`` in :func:`state_dtype` (``None`` leaves stay ``None``)."""
-    return jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), state_dtype(p)), params)
+    """Zeros like ``params`` in :func:`state_dtype`, on the same devices and sharding (``None`` stays ``None``)."""
+    return jax.tree.map(lambda p: jnp.zeros_like(p, dtype=state_dtype(p)), params)
 
 
 def check_has_params(params: Params | None, who: str) -> None:

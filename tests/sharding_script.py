@@ -1,0 +1,69 @@
+"""Run by tests/test_sharding.py in a subprocess with 8 simulated CPU devices.
+
+For every optimizer: state leaves follow their parameter's NamedSharding after init and after a
+jitted update, and the compiled update contains no collective operations (elementwise math needs
+none); clipping by global norm needs exactly the all-reduce of the norm. Prints one JSON line.
+"""
+
+import json
+import os
+
+os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from jax.sharding import NamedSharding, PartitionSpec  # noqa: E402
+
+import jaxsched as js  # noqa: E402
+
+COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
+OPTIMIZERS = {
+    "sgd": js.sgd(0.1, momentum=0.9, weight_decay=1e-3),
+    "asgd": js.asgd(0.01),
+    "rprop": js.rprop(0.01),
+    "adagrad": js.adagrad(0.01, initial_accumulator_value=0.1),
+    "adadelta": js.adadelta(1.0),
+    "rmsprop": js.rmsprop(0.01, momentum=0.9, centered=True),
+    "adam": js.adam(1e-3, amsgrad=True),
+    "adamw": js.adamw(1e-3),
+    "adamax": js.adamax(2e-3),
+    "nadam": js.nadam(2e-3),
+    "radam": js.radam(1e-3),
+    "sparse_adam": js.sparse_adam(1e-3),
+}
+
+
+def main():
+    mesh = jax.make_mesh((8,), ("data",))
+    shardings = {
+        "kernel": NamedSharding(mesh, PartitionSpec("data", None)),
+        "bias": NamedSharding(mesh, PartitionSpec()),
+    }
+    params = {
+        "kernel": jax.device_put(jnp.linspace(-1.0, 1.0, 128).reshape(16, 8), shardings["kernel"]),
+        "bias": jax.device_put(jnp.full((8,), 0.1), shardings["bias"]),
+    }
+    grads = jax.tree.map(lambda p: jnp.cos(p), params)
+    report = {"devices": jax.device_count(), "results": {}}
+    cases = dict(OPTIMIZERS, clipped_adam=js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3)))
+    for name, tx in cases.items():
+        state = tx.init(params)
+        step = jax.jit(lambda p, s, g, tx=tx: tx.update(g, s, p))
+        _, new_state = step(params, state, grads)
+        mismatched = []
+        for label, tree in (("init", state), ("update", new_state)):
+            for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+                key = getattr(path[-1], "key", None)
+                if key in shardings and leaf.shape == params[key].shape:
+                    if not leaf.sharding.is_equivalent_to(shardings[key], leaf.ndim):
+                        mismatched.append(f"{label}{jax.tree_util.keystr(path)}: {leaf.sharding}")
+        hlo = step.lower(params, state, grads).compile().as_text()
+        report["results"][name] = {
+            "sharding_mismatches": mismatched,
+            "collectives": sorted({c for c in COLLECTIVES if c in hlo}),
+        }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

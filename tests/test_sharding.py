@@ -1,0 +1,39 @@
+"""Sharded parameters over 8 simulated devices: optimizer state follows the parameters' sharding,
+and updates add no communication beyond what the math needs (run in a subprocess, because the
+device count must be set before JAX starts)."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = pathlib.Path(__file__).with_name("sharding_script.py")
+
+
+@pytest.fixture(scope="module")
+def report():
+    done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_runs_on_eight_devices(report):
+    assert report["devices"] == 8
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sgd", "asgd", "rprop", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam", "sparse_adam"],
+)
+def test_state_follows_param_sharding_without_collectives(report, name):
+    result = report["results"][name]
+    assert result["sharding_mismatches"] == []
+    assert result["collectives"] == []
+
+
+def test_global_norm_clipping_needs_only_an_all_reduce(report):
+    result = report["results"]["clipped_adam"]
+    assert result["sharding_mismatches"] == []
+    assert result["collectives"] == ["all-reduce"]
