@@ -11,7 +11,9 @@ from jaxsched.core import __all__ as _core_all
 from jaxsched.core.hyperparams import inject_hyperparams
 from jaxsched.optimizers import *  # noqa: F401,F403
 from jaxsched.optimizers import __all__ as _optimizers_all
-from jaxsched.plateau import reduce_on_plateau
+from jaxsched.plateau import Plateau, PlateauSchedule, PlateauState, reduce_on_plateau, schedule_with_plateau
+from jaxsched.plot import plot
+from jaxsched.spec import SpecError, parse_schedule
 from jaxsched.transforms import skip_non_finite
 
 __version__ = "0.1.0"
@@ -27,14 +29,21 @@ __all__ = [
     *_core_all,
     *_optimizers_all,
     "CheckpointError",
+    "SpecError",
     "add_weight_decay",
     "checkpoint_info",
     "load_state",
+    "parse_schedule",
+    "plot",
     "save_state",
     "clip",
     "clip_by_global_norm",
+    "Plateau",
+    "PlateauSchedule",
+    "PlateauState",
     "reduce_on_plateau",
     "scale_by_learning_rate",
+    "schedule_with_plateau",
     "schedules",
     "skip_non_finite",
     "transforms",

@@ -103,7 +103,7 @@ def injected(
     def init(params):
         step = zero_step()
         values = {name: _initial(spec, step, name in fixed) for name, spec in hyperparams.items()}
-        inner = build(**_unwrap(values))
+        inner = build(**{name: _unwrap(v) for name, v in values.items()})
         return HyperparamsState(step, values, inner.init(params))
 
     def update(updates, state, params=None, **extra_args):
