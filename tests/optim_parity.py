@@ -161,3 +161,26 @@ def parity_tests(cases: dict[str, Case]):
         assert_trajectories_close(run_jax(cases[name]), run_torch(cases[name]), name)
 
     return test_matches_golden_torch_trajectory, test_matches_live_torch
+
+
+def torch_group_schedule(key: str, value_at: Callable[[int], Any]) -> Callable[[Any], Any]:
+    """``optimizer -> scheduler`` setting every group's ``key`` to ``value_at(epoch)`` (epoch 0 at once).
+
+    torch has no built-in scheduler for hyperparameters such as ``betas``; users assign
+    ``param_groups[i][key]`` between steps, which is what this does on each ``step()``.
+    """
+
+    class GroupSchedule:
+        def __init__(self, optimizer):
+            self.optimizer, self.epoch = optimizer, 0
+            self.apply()
+
+        def step(self):
+            self.epoch += 1
+            self.apply()
+
+        def apply(self):
+            for group in self.optimizer.param_groups:
+                group[key] = value_at(self.epoch)
+
+    return GroupSchedule

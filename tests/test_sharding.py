@@ -3,6 +3,7 @@ and updates add no communication beyond what the math needs (run in a subprocess
 device count must be set before JAX starts)."""
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -14,7 +15,9 @@ SCRIPT = pathlib.Path(__file__).with_name("sharding_script.py")
 
 @pytest.fixture(scope="module")
 def report():
-    done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=600)
+    root = str(SCRIPT.parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

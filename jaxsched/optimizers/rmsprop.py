@@ -1,6 +1,123 @@
-"""Placeholder: being implemented (issue 4)."""
+"""RMSprop, plain or centered, with optional momentum (``torch.optim.RMSprop``)."""
 
-def rmsprop(*args, **kwargs):
-    raise NotImplementedError("rmsprop is not implemented yet")
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxsched.core.base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
+from jaxsched.core.combinators import chain
+from jaxsched.core.validation import check_bool, check_nonnegative, check_number, is_zero
+from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.transforms.momentum import trace
 
 
+class RmspropState(NamedTuple):
+    """torch's RMSprop state: running average of squared gradients, and of gradients (``None``
+    unless centered). The momentum buffer lives in the following ``trace``'s state."""
+
+    square_avg: PyTree
+    grad_avg: PyTree | None
+
+
+def _torch_lerp(start, end, weight):
+    """``torch.lerp``: its formula switches at ``|weight| = 0.5`` to stay accurate near both ends."""
+    difference = end - start
+    return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
+
+
+def scale_by_rms(alpha, eps, centered: bool) -> GradientTransformation:
+    """RMSprop's direction (momentum and learning rate are applied afterwards)::
+
+        square_avg = alpha * square_avg + (1 - alpha) * g^2
+        grad_avg   = lerp(grad_avg, g, 1 - alpha)                         (centered only)
+        u          = g / (sqrt(square_avg - grad_avg^2 if centered else square_avg) + eps)
+
+    Raw block: ``alpha``, ``eps`` are numbers or arrays; ``centered`` is structural.
+    """
+
+    def init(params):
+        return RmspropState(tree_zeros_state(params), tree_zeros_state(params) if centered else None)
+
+    def update(updates, state, params=None, **extra_args):
+        del params, extra_args
+        grads = jax.tree.map(lambda g, old: jnp.asarray(g, old.dtype), updates, state.square_avg)
+        square_avg = jax.tree.map(
+            lambda sq, g: (sq * alpha + (1 - alpha) * g * g).astype(sq.dtype), state.square_avg, grads
+        )
+        if centered:
+            grad_avg = jax.tree.map(lambda ga, g: _torch_lerp(ga, g, 1 - alpha).astype(ga.dtype), state.grad_avg, grads)
+            variance = jax.tree.map(lambda sq, ga: sq - ga * ga, square_avg, grad_avg)
+        else:
+            grad_avg, variance = None, square_avg
+        new_updates = jax.tree.map(lambda g, var: g / (jnp.sqrt(var) + eps), grads, variance)
+        return new_updates, RmspropState(square_avg, grad_avg)
+
+    return GradientTransformation(init, update)
+
+
+def rmsprop(
+    learning_rate: ScalarOrSchedule = 1e-2,
+    alpha: ScalarOrSchedule = 0.99,
+    eps: ScalarOrSchedule = 1e-8,
+    weight_decay: ScalarOrSchedule = 0.0,
+    momentum: ScalarOrSchedule = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+) -> GradientTransformation:
+    """RMSprop, exactly ``torch.optim.RMSprop``.
+
+    With ``g`` the gradient (negated if ``maximize``) plus ``weight_decay * p``::
+
+        square_avg = alpha * square_avg + (1 - alpha) * g^2
+        grad_avg   = grad_avg + (g - grad_avg) * (1 - alpha)              (centered only)
+        avg        = sqrt(square_avg - grad_avg^2 if centered else square_avg) + eps
+        buf        = momentum * buf + g / avg;   p = p - learning_rate * buf   (momentum > 0)
+        p          = p - learning_rate * g / avg                               (momentum == 0)
+
+    ``eps`` is added outside the square root (TensorFlow and optax's default add it inside).
+
+    PyTorch: ``torch.optim.RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered,
+    maximize=...)``. TensorFlow: ``tf.keras.optimizers.RMSprop`` (``rho`` = alpha, default
+    learning_rate 0.001, rho 0.9, eps 1e-7).
+
+    Args:
+      learning_rate: step size >= 0, a float or a schedule ``step -> value``.
+      alpha: smoothing constant of the running averages, in [0, 1] (torch also accepts alpha > 1,
+        which can make ``square_avg`` negative and the update NaN).
+      eps: term added to the denominator, >= 0.
+      weight_decay: L2 penalty >= 0 (added to the gradient).
+      momentum: momentum factor >= 0. A literal 0 leaves the momentum buffer out entirely; it can
+        then not be changed with ``set_hyperparams``.
+      centered: normalize by an estimate of the gradient's variance instead of its second moment.
+      maximize: maximize the objective instead of minimizing it.
+
+    Example::
+
+        tx = js.rmsprop(1e-3, momentum=0.9, centered=True)
+        state = tx.init(params)
+        updates, state = tx.update(grads, state, params)
+        params = js.apply_updates(params, updates)
+    """
+    check_nonnegative("learning_rate", learning_rate)
+    check_number("alpha", alpha, low=0.0, high=1.0)
+    check_nonnegative("eps", eps)
+    check_nonnegative("weight_decay", weight_decay)
+    check_nonnegative("momentum", momentum)
+    check_bool("centered", centered)
+    check_bool("maximize", maximize)
+    use_momentum = not is_zero(momentum)
+
+    def math(h):
+        rms = scale_by_rms(h.alpha, h.eps, centered)
+        # torch's buffer starts at 0, so its first step m * 0 + u equals trace's undampened first step
+        return chain(rms, trace(h.momentum, 0.0)) if use_momentum else rms
+
+    return torch_optimizer(
+        math,
+        dict(learning_rate=learning_rate, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum),
+        maximize=maximize,
+        off_when_zero=("weight_decay", "momentum"),
+    )
