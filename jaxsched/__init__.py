@@ -13,8 +13,9 @@ from jaxsched.optimizers import *  # noqa: F401,F403
 from jaxsched.optimizers import __all__ as _optimizers_all
 from jaxsched.plateau import Plateau, PlateauSchedule, PlateauState, reduce_on_plateau, schedule_with_plateau
 from jaxsched.plot import plot
+from jaxsched.sharding import shard_state, zero1_shardings
 from jaxsched.spec import SpecError, parse_schedule
-from jaxsched.transforms import skip_non_finite
+from jaxsched.transforms import low_precision_state, skip_non_finite
 
 __version__ = "0.1.0"
 
@@ -33,9 +34,12 @@ __all__ = [
     "add_weight_decay",
     "checkpoint_info",
     "load_state",
+    "low_precision_state",
     "parse_schedule",
     "plot",
     "save_state",
+    "shard_state",
+    "zero1_shardings",
     "clip",
     "clip_by_global_norm",
     "Plateau",

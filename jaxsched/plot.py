@@ -69,7 +69,7 @@ def plot(
     except ImportError as error:
         raise ImportError("js.plot needs matplotlib: pip install 'jaxsched[plot]'") from error
     values = schedule_values(schedules, steps, labels)
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = plt.subplots(figsize=(8, 4.5))
     for label, ys in values.items():
         axis.plot(np.arange(steps), ys, label=label)
     axis.set_xlabel("step")
@@ -79,7 +79,8 @@ def plot(
     if title:
         axis.set_title(title)
     if len(values) > 1 or labels is not None or isinstance(schedules, Mapping):
-        axis.legend()
+        # below the axes, so long spec labels never cover the curves
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize="small", frameon=False)
     axis.grid(alpha=0.3)
     figure.tight_layout()
     if path is not None:

@@ -62,7 +62,26 @@ def main():
             "sharding_mismatches": mismatched,
             "collectives": sorted({c for c in COLLECTIVES if c in hlo}),
         }
+    report["zero1"] = zero1_report(mesh, params, grads)
     print(json.dumps(report))
+
+
+def zero1_report(mesh, params, grads):
+    """Replicated params, state split over the data axis: 1/8 of each moment per device, same numbers."""
+    replicated = jax.device_put(params, NamedSharding(mesh, PartitionSpec()))
+    tx = js.adam(1e-2)
+    state = js.shard_state(tx.init(replicated), mesh, "data")
+    state_shardings = js.zero1_shardings(state, mesh, "data")
+    step = jax.jit(lambda p, s, g: tx.update(g, s, p), out_shardings=(NamedSharding(mesh, PartitionSpec()), state_shardings))
+    reference_state = tx.init(params)
+    for i in range(3):
+        updates, state = step(replicated, state, grads)
+        expected, reference_state = tx.update(grads, reference_state, params)
+    moments = [x for x in jax.tree.leaves(state.inner_state) if x.ndim > 0]
+    return {
+        "shard_fractions": sorted({x.addressable_shards[0].data.size / x.size for x in moments}),
+        "max_difference": max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected))),
+    }
 
 
 if __name__ == "__main__":

@@ -40,3 +40,9 @@ def test_global_norm_clipping_needs_only_an_all_reduce(report):
     result = report["results"]["clipped_adam"]
     assert result["sharding_mismatches"] == []
     assert result["collectives"] == ["all-reduce"]
+
+
+def test_zero1_splits_state_over_the_data_axis(report):
+    zero1 = report["zero1"]
+    assert zero1["shard_fractions"] == [1 / 8]  # every moment: one eighth per device
+    assert zero1["max_difference"] < 1e-6  # same updates as the unsharded optimizer

@@ -84,3 +84,25 @@ def test_sgd_validation_messages_name_the_argument():
         js.sgd(0.1, momentum="0.9")
     with pytest.raises(ValueError, match="weight_decay"):
         js.sgd(0.1, weight_decay=float("inf"))
+
+
+def test_low_precision_state_stores_bfloat16_and_tracks_float32():
+    params = {"w": jnp.linspace(-1.0, 1.0, 64), "b": jnp.asarray(0.5)}
+    wide_tx, narrow_tx = js.adamw(1e-2), js.low_precision_state(js.adamw(1e-2), jnp.bfloat16)
+    wide, narrow = wide_tx.init(params), narrow_tx.init(params)
+    moments = [x for x in jax.tree.leaves(narrow.inner_state) if x.ndim > 0]
+    assert moments and all(x.dtype == jnp.bfloat16 for x in moments)
+    assert js.get_hyperparams(narrow)["betas"][1].dtype == jnp.float32  # hyperparameters untouched
+    p_wide, p_narrow = params, params
+    step = jax.jit(narrow_tx.update)
+    for i in range(20):
+        grads = jax.tree.map(lambda p: jnp.sin(3 * p + i), p_narrow)
+        u, narrow = step(grads, narrow, p_narrow)
+        p_narrow = js.apply_updates(p_narrow, u)
+        u, wide = wide_tx.update(jax.tree.map(lambda p: jnp.sin(3 * p + i), p_wide), wide, p_wide)
+        p_wide = js.apply_updates(p_wide, u)
+    assert all(x.dtype == jnp.bfloat16 for x in jax.tree.leaves(narrow.inner_state) if x.ndim > 0)
+    np.testing.assert_allclose(p_narrow["w"], p_wide["w"], atol=5e-3)  # close, not equal
+    assert not np.array_equal(p_narrow["w"], p_wide["w"])
+    with pytest.raises(TypeError, match="dtype"):
+        js.low_precision_state(js.adam(), jnp.int8)

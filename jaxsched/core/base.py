@@ -119,7 +119,7 @@ def check_has_params(params: Params | None, who: str) -> None:
         raise ValueError(f"{who} needs the current parameters: call update(grads, state, params)")
 
 
-def first_difference(actual: PyTree, expected: PyTree) -> str | None:
+def first_difference(actual: PyTree, expected: PyTree, compare_dtypes: bool = True) -> str | None:
     """Describe where two pytrees first differ in structure, shape or dtype (``None`` if they agree).
 
     Used to turn mismatched grads/params/state into an error naming the first differing path.
@@ -133,7 +133,7 @@ def first_difference(actual: PyTree, expected: PyTree) -> str | None:
         if shape_a != shape_e:
             return f"shape differs at {jax.tree_util.keystr(path_a)}: {shape_a} vs {shape_e}"
         dtype_a, dtype_e = jnp.result_type(leaf_a), jnp.result_type(leaf_e)
-        if dtype_a != dtype_e:
+        if compare_dtypes and dtype_a != dtype_e:
             return f"dtype differs at {jax.tree_util.keystr(path_a)}: {dtype_a} vs {dtype_e}"
     if tree_a != tree_e:
         longer, side = (flat_a, "first") if len(flat_a) > len(flat_e) else (flat_e, "second")

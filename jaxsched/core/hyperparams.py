@@ -25,6 +25,7 @@ from jaxsched.core.base import (
     GradientTransformation,
     OptState,
     call_update,
+    first_difference,
     hyperparam_dtype,
     increment_step,
     zero_step,
@@ -108,6 +109,7 @@ def injected(
 
     def update(updates, state, params=None, **extra_args):
         inner = build(**{name: _unwrap(v) for name, v in state.hyperparams.items()})
+        _check_matches(updates, params, state.inner_state, inner)
         new_updates, inner_state = call_update(inner, updates, state.inner_state, params, extra_args)
         new_updates = jax.tree.map(lambda u, g: jnp.asarray(u).astype(jnp.asarray(g).dtype), new_updates, updates)
         step = increment_step(state.step)
@@ -115,6 +117,23 @@ def injected(
         return new_updates, HyperparamsState(step, values, inner_state)
 
     return GradientTransformation(init, update)
+
+
+def _check_matches(updates: Any, params: Any, inner_state: Any, inner: GradientTransformation) -> None:
+    """Raise a clear error when gradients, params and state do not belong together.
+
+    Runs at trace time (shapes only), so a jitted step pays nothing per call.
+    """
+    if params is not None:
+        difference = first_difference(updates, params, compare_dtypes=False)
+        if difference:
+            raise ValueError(f"gradients and params do not match: {difference} (gradients vs params)")
+    difference = first_difference(inner_state, jax.eval_shape(inner.init, updates), compare_dtypes=False)
+    if difference:
+        raise ValueError(
+            f"optimizer state does not match the gradients: {difference} (state vs state for these gradients); "
+            "was the state initialized for other parameters?"
+        )
 
 
 def inject_hyperparams(

@@ -89,7 +89,7 @@ def product(*schedules: Schedule) -> Schedule:
         js.schedules.product(js.schedules.constant(2.0), js.schedules.step_decay(1.0, 2, 0.5))(2)   # 1.0
     """
     if not schedules:
-        raise TypeError("product needs at least one schedule")
+        raise TypeError("product(*schedules) needs at least one schedule")
     for i, schedule in enumerate(schedules):
         check_callable(f"schedules[{i}]", schedule)
 
