@@ -85,3 +85,11 @@ def test_equinox_example():
     pytest.importorskip("equinox")
     losses = load_example("equinox_mlp").main(steps=150)
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_property_tests_example_runs():
+    example = load_example("property_tests")
+    check = example.test_warmup_cosine_properties.hypothesis.inner_test  # the body, on chosen edge cases
+    for peak, warmup, decay in [(1e-5, 1, 1), (0.1, 300, 3000), (1.0, 17, 5)]:
+        check(peak=peak, warmup=warmup, decay=decay)
+    example.test_changing_the_peak_does_not_recompile_a_train_step()
