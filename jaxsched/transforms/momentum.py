@@ -32,13 +32,12 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
 
     def update(updates, state, params=None, **extra_args):
         del params, extra_args
-        first = state.step == 0
-
-        def new_buffer(u, buf):
-            later = momentum * buf + (1 - dampening) * u
-            return jnp.where(first, u, later).astype(buf.dtype)
-
-        buffer = jax.tree.map(new_buffer, updates, state.momentum_buffer)
+        # torch starts the buffer at the first gradient, undampened: with the buffer at zero that is
+        # a gradient coefficient of 1 on the first step and 1 - dampening after (one scalar, no select).
+        gradient_coefficient = 1 - dampening * (state.step > 0)
+        buffer = jax.tree.map(
+            lambda u, buf: (momentum * buf + gradient_coefficient * u).astype(buf.dtype), updates, state.momentum_buffer
+        )
         if nesterov:
             updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer)
         else:

@@ -1,0 +1,324 @@
+"""jaxsched vs optax vs torch: optimizer step time, compile time, schedules, a vmapped sweep, memory.
+
+Run from the repository root::
+
+    python benchmarks/run.py            # full table (a few minutes on 2 cores)
+    python benchmarks/run.py --quick    # fewer repeats
+
+Every row is measured side by side in one process: each library's jitted train step (update and
+``apply_updates`` in one ``jax.jit`` with params and optimizer state donated) is compiled, warmed up,
+then the libraries take turns step by step in a rotating order, so machine noise hits all of them
+alike; the median is reported. torch runs in a block of its own right after the JAX steps of the
+same row, because its idle OpenMP threads keep spinning for a while and would slow a JAX step that
+follows. torch and optax are optional: their columns read ``-`` when missing. Speed claims live here
+only, never in unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxsched as js
+
+HAS_OPTAX = importlib.util.find_spec("optax") is not None
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+if HAS_OPTAX:
+    import optax
+if HAS_TORCH:
+    import torch
+
+MISSING = "-"
+
+# name -> (jaxsched factory, optax factory, torch class name, torch kwargs); same math on each side
+OPTIMIZERS = {
+    "sgd(momentum)": (
+        lambda: js.sgd(1e-2, momentum=0.9), lambda: optax.sgd(1e-2, momentum=0.9), "SGD", dict(lr=1e-2, momentum=0.9)
+    ),
+    "adam": (lambda: js.adam(1e-3), lambda: optax.adam(1e-3), "Adam", dict(lr=1e-3)),
+    "adamw": (lambda: js.adamw(1e-3), lambda: optax.adamw(1e-3, weight_decay=1e-2), "AdamW", dict(lr=1e-3)),
+    "rmsprop": (lambda: js.rmsprop(1e-2), lambda: optax.rmsprop(1e-2, decay=0.99, eps=1e-8), "RMSprop", dict(lr=1e-2)),
+    "adagrad": (
+        lambda: js.adagrad(1e-2),
+        lambda: optax.adagrad(1e-2, initial_accumulator_value=0.0, eps=1e-10),
+        "Adagrad",
+        dict(lr=1e-2),
+    ),
+}
+SIZES = [(10_000_000, 200), (1_000_000, 1000)]
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1e3
+
+
+def make_params(total: int, leaves: int, seed: int = 0) -> dict[str, jax.Array]:
+    rng = np.random.default_rng(seed)
+    return {f"layer{i:04d}": jnp.asarray(rng.standard_normal(total // leaves, np.float32)) for i in range(leaves)}
+
+
+class JaxStep:
+    """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step."""
+
+    def __init__(self, tx, total: int, leaves: int):
+        self.params = make_params(total, leaves)
+        self.grads = jax.tree.map(lambda p: 1e-3 * p, self.params)
+        self.state = tx.init(self.params)
+
+        def step(params, state, grads):
+            updates, state = tx.update(grads, state, params)
+            return js.apply_updates(params, updates), state
+
+        start = time.perf_counter()
+        self.compiled = jax.jit(step, donate_argnums=(0, 1)).lower(self.params, self.state, self.grads).compile()
+        self.compile_s = time.perf_counter() - start
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        self.params, self.state = self.compiled(self.params, self.state, self.grads)
+        jax.block_until_ready((self.params, self.state))
+        return time.perf_counter() - start
+
+
+class TorchStep:
+    """``torch.optim.<name>`` over the same leaves; ``None`` from :meth:`make` when the variant is unsupported."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    @classmethod
+    def make(cls, name: str, kwargs: dict, total: int, leaves: int, variant: str):
+        tensors = [torch.nn.Parameter(torch.from_numpy(np.array(p))) for p in make_params(total, leaves).values()]
+        for t in tensors:
+            t.grad = 1e-3 * t.detach().clone()
+        try:
+            optimizer = getattr(torch.optim, name)(tensors, **kwargs, **{variant: True})
+        except (TypeError, RuntimeError):
+            return None
+        return cls(optimizer)
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        self.optimizer.step()
+        return time.perf_counter() - start
+
+
+def side_by_side(runners: dict[str, object], repeats: int, warmup: int = 3) -> dict[str, float]:
+    """Median step time (ms) of each runner; they take turns, in a rotating order, so noise spreads over all."""
+    for runner in runners.values():
+        for _ in range(warmup):
+            runner.once()
+    names = list(runners)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(repeats):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            samples[name].append(runners[name].once())
+    return {name: median_ms(s) for name, s in samples.items()}
+
+
+def settle() -> None:
+    """Let torch's OpenMP workers stop spinning, so they do not steal the cores from what runs next."""
+    time.sleep(0.5)
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return MISSING if a is None or b is None else f"{a / b:.2f}x"
+
+
+def step_rows(repeats: int) -> Iterator[str]:
+    """One table row per optimizer and size, yielded as soon as it is measured."""
+    yield (
+        "| optimizer | params / leaves | jaxsched ms | optax ms | torch foreach ms | torch fused ms "
+        "| js/optax | js/fused | compile js s | compile optax s | compile js/optax |\n|" + "---|" * 11
+    )
+    for total, leaves in SIZES:
+        for name, (make_js, make_optax, torch_name, torch_kwargs) in OPTIMIZERS.items():
+            settle()
+            runners: dict[str, object] = {"jaxsched": JaxStep(make_js(), total, leaves)}
+            if HAS_OPTAX:
+                runners["optax"] = JaxStep(make_optax(), total, leaves)
+            ms = side_by_side(runners, repeats)
+            compile_js = runners["jaxsched"].compile_s
+            compile_optax = runners["optax"].compile_s if HAS_OPTAX else None
+            del runners
+            if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
+                variants = {v: TorchStep.make(torch_name, torch_kwargs, total, leaves, v) for v in ("foreach", "fused")}
+                ms.update(side_by_side({v: r for v, r in variants.items() if r is not None}, repeats))
+            yield (
+                f"| {name} | {total / 1e6:g}M / {leaves} | {fmt(ms['jaxsched'], 2)} | {fmt(ms.get('optax'), 2)} "
+                f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
+                f"| {ratio(ms['jaxsched'], ms.get('fused'))} | {fmt(compile_js, 2)} | {fmt(compile_optax, 2)} "
+                f"| {ratio(compile_js, compile_optax)} |"
+            )
+
+
+def deep_chain_compile_row() -> list[str]:
+    """First compile of a train step whose optimizer is a 6-deep chain, over 100 leaves."""
+    total, leaves = 100_000, 100
+    times = {"jaxsched": JaxStep(
+        js.chain(js.clip_by_global_norm(1.0), js.clip(1.0), js.add_weight_decay(1e-4), js.adam(1e-3), js.clip(1.0),
+                 js.clip_by_global_norm(10.0)), total, leaves).compile_s}
+    if HAS_OPTAX:
+        times["optax"] = JaxStep(
+            optax.chain(optax.clip_by_global_norm(1.0), optax.clip(1.0), optax.add_decayed_weights(1e-4),
+                        optax.adam(1e-3), optax.clip(1.0), optax.clip_by_global_norm(10.0)), total, leaves).compile_s
+    row = (
+        f"| compile, 6-deep chain (0.1M / 100 leaves) | {fmt(times['jaxsched'], 2)} s | "
+        f"{fmt(times.get('optax'), 2)} s | {ratio(times['jaxsched'], times.get('optax'))} |"
+    )
+    return [row]
+
+
+def timed_call(fn: Callable, *args, repeats: int) -> float:
+    jax.block_until_ready(fn(*args))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        samples.append(time.perf_counter() - start)
+    return median_ms(samples)
+
+
+def schedule_rows(repeats: int) -> list[str]:
+    """Evaluate a schedule at 1M steps in one jitted call: jaxsched's are vectorised, optax's need ``vmap``."""
+    total = 1_000_000
+    steps = jnp.arange(total)
+    pairs = {
+        "warmup + cosine": (
+            lambda: js.schedules.warmup(js.schedules.cosine_decay(1e-3, total - 10_000), 10_000),
+            lambda: optax.warmup_cosine_decay_schedule(0.0, 1e-3, 10_000, total),
+        ),
+        "one_cycle": (
+            lambda: js.schedules.one_cycle(1e-3, total),
+            lambda: optax.cosine_onecycle_schedule(total, 1e-3),
+        ),
+    }
+    rows = []
+    for name, (make_js, make_optax) in pairs.items():
+        ms_js = timed_call(jax.jit(make_js()), steps, repeats=repeats)
+        ms_optax = timed_call(jax.jit(jax.vmap(make_optax())), steps, repeats=repeats) if HAS_OPTAX else None
+        cells = f"{fmt(ms_js, 2)} ms | {fmt(ms_optax, 2)} ms | {ratio(ms_js, ms_optax)}"
+        rows.append(f"| {name}, 1M steps vectorised | {cells} |")
+    return rows
+
+
+def sweep_rows(repeats: int) -> list[str]:
+    """64 learning rates of one MLP train step under ``vmap``: one compile, vs 64 separate steps."""
+    rng = np.random.default_rng(0)
+    params = {"w1": jnp.asarray(rng.standard_normal((64, 256), np.float32) * 0.1),
+              "w2": jnp.asarray(rng.standard_normal((256, 10), np.float32) * 0.1)}
+    x = jnp.asarray(rng.standard_normal((128, 64), np.float32))
+    y = jnp.asarray(rng.standard_normal((128, 10), np.float32))
+    tx = js.adam(1e-3)
+
+    def loss(p):
+        return jnp.mean((jnp.tanh(x @ p["w1"]) @ p["w2"] - y) ** 2)
+
+    def train_step(p, state):
+        updates, state = tx.update(jax.grad(loss)(p), state, p)
+        return js.apply_updates(p, updates), state
+
+    learning_rates = jnp.logspace(-4, -1, 64)
+    states = jax.vmap(lambda lr: js.set_hyperparams(tx.init(params), learning_rate=lr))(learning_rates)
+    stacked = jax.tree.map(lambda p: jnp.broadcast_to(p, (64, *p.shape)), params)
+    swept = jax.jit(jax.vmap(train_step))
+    single = jax.jit(train_step)
+    ms_sweep = timed_call(swept, stacked, states, repeats=repeats)
+    one_state = tx.init(params)
+    for lr in (1e-3, 2e-3, 3e-3):  # changing the float must not recompile
+        one_state = js.set_hyperparams(one_state, learning_rate=lr)
+        single(params, one_state)
+    ms_single = timed_call(single, params, one_state, repeats=repeats)
+    sweep = (
+        f"| lr sweep: vmap over 64 learning rates (compiles: {swept._cache_size()}) | {fmt(ms_sweep, 2)} ms "
+        f"| 64 x single step {fmt(64 * ms_single, 2)} ms | {ratio(ms_sweep, 64 * ms_single)} |"
+    )
+    recompiles = (
+        f"| recompiles after changing a float learning rate 3 times | {single._cache_size() - 1} | "
+        f"{optax_recompiles(params, train_step_loss=loss) if HAS_OPTAX else MISSING} | |"
+    )
+    return [sweep, recompiles]
+
+
+def optax_recompiles(params, train_step_loss) -> int:
+    """optax bakes a float learning rate into the closure: every new value is a new compile."""
+    compiles = 0
+    for lr in (1e-3, 2e-3, 3e-3, 4e-3):
+        tx = optax.adam(lr)
+
+        def step(p, s, tx=tx):
+            updates, s = tx.update(jax.grad(train_step_loss)(p), s, p)
+            return optax.apply_updates(p, updates), s
+
+        jitted = jax.jit(step)
+        jitted(params, tx.init(params))
+        compiles += jitted._cache_size()
+    return compiles - 1
+
+
+def memory_rows() -> list[str]:
+    """Peak bytes of one donated Adam step, 10M float32 params in 200 leaves, from XLA's buffer plan.
+
+    ``compiled.memory_analysis()``: arguments (params + grads + state) + outputs - outputs aliased to
+    donated arguments + temporaries. With full donation the peak equals the arguments alone.
+    """
+    peaks = {}
+    factories = {"jaxsched": lambda: js.adam(1e-3), **({"optax": lambda: optax.adam(1e-3)} if HAS_OPTAX else {})}
+    for name, make in factories.items():
+        plan = JaxStep(make(), 10_000_000, 200).compiled.memory_analysis()
+        peak = (plan.argument_size_in_bytes + plan.output_size_in_bytes - plan.alias_size_in_bytes
+                + plan.temp_size_in_bytes)
+        peaks[name] = peak / 2**20, plan.argument_size_in_bytes / 2**20
+
+    def cell(name):
+        return f"{fmt(peaks[name][0])} MiB (arguments {fmt(peaks[name][1])})" if name in peaks else MISSING
+
+    optax_peak = peaks["optax"][0] if "optax" in peaks else None
+    row = (
+        f"| peak memory, donated Adam step, 10M params / 200 leaves | {cell('jaxsched')} | {cell('optax')} "
+        f"| {ratio(peaks['jaxsched'][0], optax_peak)} |"
+    )
+    return [row]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as info:
+            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    versions = f"jax {jax.__version__}" + (f", optax {optax.__version__}" if HAS_OPTAX else "")
+    versions += f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if HAS_TORCH else ""
+    return f"{cpu}, {os.cpu_count()} cores, {jax.default_backend()} backend; {versions}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier, about half the time)")
+    args = parser.parse_args()
+    repeats = 7 if args.quick else 25
+    print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n", flush=True)
+    print("## Step time (ms, median) and first compile of the train step (s)\n")
+    for row in step_rows(repeats):
+        print(row, flush=True)
+    print("\n## Compile, schedules, sweep, memory\n\n| what | jaxsched | optax / baseline | ratio |\n|---|---|---|---|")
+    for row in [*deep_chain_compile_row(), *schedule_rows(repeats), *sweep_rows(repeats), *memory_rows()]:
+        print(row, flush=True)
+    print(f"\nload average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

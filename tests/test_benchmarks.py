@@ -1,0 +1,35 @@
+"""Smoke test: the benchmark script's pieces run on tiny inputs (no timing is asserted here)."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+import jaxsched as js
+
+_SCRIPT = pathlib.Path(__file__).parent.parent / "benchmarks" / "run.py"
+_SPEC = importlib.util.spec_from_file_location("benchmarks_run", _SCRIPT)
+run = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(run)
+
+
+def test_side_by_side_steps_every_available_library():
+    runners = {"jaxsched": run.JaxStep(js.adam(1e-3), total=1000, leaves=10)}
+    if run.HAS_OPTAX:
+        runners["optax"] = run.JaxStep(run.OPTIMIZERS["adam"][1](), total=1000, leaves=10)
+    if run.HAS_TORCH:
+        runners["fused"] = run.TorchStep.make("Adam", dict(lr=1e-3), 1000, 10, "fused")
+    medians = run.side_by_side(runners, repeats=2, warmup=1)
+    assert set(medians) == set(runners) and all(ms > 0 for ms in medians.values())
+
+
+def test_unsupported_torch_variant_is_skipped():
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch not installed")
+    assert run.TorchStep.make("RMSprop", dict(lr=1e-2), 100, 2, "fused") is None
+
+
+def test_table_rows_are_complete():
+    rows = [*run.schedule_rows(repeats=1), *run.sweep_rows(repeats=1)]
+    assert all(row.startswith("| ") and row.endswith("|") for row in rows)
+    assert "| 0 |" in rows[-1]  # no recompile when a float learning rate changes
