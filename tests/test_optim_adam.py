@@ -31,6 +31,16 @@ _BETAS = torch_group_schedule("betas", lambda e: (_beta1(e), _beta2(e)))
 
 CASES = {
     "adam_default": Case(lambda: js.adam(1e-2), "Adam", dict(lr=1e-2)),
+    # torch's OneCycleLR with Adam cycles betas[0] (its "momentum") against the lr, every step
+    "adam_one_cycle_lr_and_beta1": Case(
+        lambda: js.adam(
+            js.schedules.one_cycle(0.05, 30, pct_start=0.25, three_phase=True),
+            betas=(js.schedules.one_cycle_momentum(30, pct_start=0.25, three_phase=True), 0.99),
+        ),
+        "Adam",
+        dict(lr=0.05, betas=(0.9, 0.99)),
+        torch_scheduler=torch_scheduler("OneCycleLR", max_lr=0.05, total_steps=30, pct_start=0.25, three_phase=True),
+    ),
     "adam_amsgrad": Case(
         lambda: js.adam(1e-2, betas=(0.9, 0.6), amsgrad=True), "Adam", dict(lr=1e-2, betas=(0.9, 0.6), amsgrad=True)
     ),

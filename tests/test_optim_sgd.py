@@ -55,6 +55,19 @@ CASES = {
         torch_groups=_groups,
         torch_scheduler=torch_scheduler("LambdaLR", [lambda e: 0.9**e, lambda e: 1 / (1 + e)]),
     ),
+    # torch's CyclicLR(cycle_momentum=True) moves SGD's momentum against the lr, every step
+    "sgd_cyclic_lr_and_momentum": Case(
+        lambda: js.sgd(
+            js.schedules.cyclic(0.01, 0.1, step_size_up=5, step_size_down=8, mode="triangular2"),
+            momentum=js.schedules.cyclic_momentum(0.8, 0.9, step_size_up=5, step_size_down=8, mode="triangular2"),
+        ),
+        "SGD",
+        dict(lr=0.01, momentum=0.9),
+        torch_scheduler=torch_scheduler(
+            "CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=8, mode="triangular2",
+            cycle_momentum=True, base_momentum=0.8, max_momentum=0.9,
+        ),
+    ),
 }
 
 test_matches_golden_torch_trajectory, test_matches_live_torch = parity_tests(CASES)
