@@ -163,6 +163,16 @@ def parity_tests(cases: dict[str, Case]):
     return test_matches_golden_torch_trajectory, test_matches_live_torch
 
 
+def rising_beta1(step: int):
+    """A beta1 schedule for parity cases (0.45, 0.675, ... -> 0.9), written for both jax and Python ints."""
+    return 0.9 * (1 - 0.5 ** (step + 1))
+
+
+def falling_beta2(step: int):
+    """A beta2 schedule for parity cases (0.899, 0.919, ... -> 0.999)."""
+    return 0.999 - 0.1 * 0.8**step
+
+
 def torch_group_schedule(key: str, value_at: Callable[[int], Any]) -> Callable[[Any], Any]:
     """``optimizer -> scheduler`` setting every group's ``key`` to ``value_at(epoch)`` (epoch 0 at once).
 

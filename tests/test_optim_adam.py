@@ -7,19 +7,11 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.adam import AdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, parity_tests, torch_group_schedule, torch_scheduler
+from tests.optim_parity import Case, falling_beta2, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
 
 
 def _steplr(t):
     return 1e-2 * 0.5 ** (t // 7)
-
-
-def _beta1(t):
-    return 0.9 * (1 - 0.5 ** (t + 1))
-
-
-def _beta2(t):
-    return 0.999 - 0.1 * 0.8**t
 
 
 def _weight_decay(t):
@@ -27,7 +19,7 @@ def _weight_decay(t):
 
 
 _STEPLR = torch_scheduler("StepLR", step_size=7, gamma=0.5)
-_BETAS = torch_group_schedule("betas", lambda e: (_beta1(e), _beta2(e)))
+_BETAS = torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e)))
 
 CASES = {
     "adam_default": Case(lambda: js.adam(1e-2), "Adam", dict(lr=1e-2)),
@@ -57,9 +49,9 @@ CASES = {
     ),
     "adam_steplr": Case(lambda: js.adam(_steplr), "Adam", dict(lr=1e-2), torch_scheduler=_STEPLR),
     "adam_beta_schedules": Case(
-        lambda: js.adam(1e-2, betas=(_beta1, _beta2), amsgrad=True),
+        lambda: js.adam(1e-2, betas=(rising_beta1, falling_beta2), amsgrad=True),
         "Adam",
-        dict(lr=1e-2, betas=(_beta1(0), _beta2(0)), amsgrad=True),
+        dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0)), amsgrad=True),
         torch_scheduler=_BETAS,
     ),
     "adamw_default": Case(lambda: js.adamw(1e-2), "AdamW", dict(lr=1e-2)),
@@ -75,9 +67,9 @@ CASES = {
         lambda: js.adamw(_steplr, weight_decay=0.1), "AdamW", dict(lr=1e-2, weight_decay=0.1), torch_scheduler=_STEPLR
     ),
     "adamw_beta_schedules": Case(
-        lambda: js.adamw(1e-2, betas=(_beta1, _beta2)),
+        lambda: js.adamw(1e-2, betas=(rising_beta1, falling_beta2)),
         "AdamW",
-        dict(lr=1e-2, betas=(_beta1(0), _beta2(0))),
+        dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
         torch_scheduler=_BETAS,
     ),
     "adamw_weight_decay_schedule": Case(
@@ -143,7 +135,7 @@ def test_adamw_default_decays_and_adam_default_does_not():
 
 
 def test_beta_schedule_under_jit_does_not_recompile():
-    tx = js.adam(1e-2, betas=(_beta1, 0.999))
+    tx = js.adam(1e-2, betas=(rising_beta1, 0.999))
     params = {"w": jnp.ones(3)}
     traces = []
 
@@ -157,4 +149,4 @@ def test_beta_schedule_under_jit_does_not_recompile():
     for _ in range(4):
         params, state = step(params, state)
     assert len(traces) == 1
-    np.testing.assert_allclose(js.get_hyperparams(state)["betas"][0], _beta1(4), rtol=1e-6)
+    np.testing.assert_allclose(js.get_hyperparams(state)["betas"][0], rising_beta1(4), rtol=1e-6)

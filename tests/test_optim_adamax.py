@@ -6,15 +6,11 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.adamax import AdamaxState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, parity_tests, torch_group_schedule, torch_scheduler
+from tests.optim_parity import Case, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
 
 
 def _steplr(t):
     return 1e-2 * 0.5 ** (t // 7)
-
-
-def _beta1(t):
-    return 0.9 * (1 - 0.5 ** (t + 1))
 
 
 def _beta2(t):
@@ -42,10 +38,10 @@ CASES = {
         torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
     ),
     "adamax_beta_schedules": Case(
-        lambda: js.adamax(1e-2, betas=(_beta1, _beta2)),
+        lambda: js.adamax(1e-2, betas=(rising_beta1, _beta2)),
         "Adamax",
-        dict(lr=1e-2, betas=(_beta1(0), _beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (_beta1(e), _beta2(e))),
+        dict(lr=1e-2, betas=(rising_beta1(0), _beta2(0))),
+        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), _beta2(e))),
     ),
 }
 

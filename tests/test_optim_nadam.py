@@ -7,19 +7,11 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.nadam import NAdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, parity_tests, torch_group_schedule, torch_scheduler
+from tests.optim_parity import Case, falling_beta2, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
 
 
 def _steplr(t):
     return 1e-2 * 0.5 ** (t // 7)
-
-
-def _beta1(t):
-    return 0.9 * (1 - 0.5 ** (t + 1))
-
-
-def _beta2(t):
-    return 0.999 - 0.1 * 0.8**t
 
 
 def _momentum_decay(t):
@@ -51,10 +43,10 @@ CASES = {
         torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
     ),
     "nadam_beta_schedules": Case(
-        lambda: js.nadam(1e-2, betas=(_beta1, _beta2)),
+        lambda: js.nadam(1e-2, betas=(rising_beta1, falling_beta2)),
         "NAdam",
-        dict(lr=1e-2, betas=(_beta1(0), _beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (_beta1(e), _beta2(e))),
+        dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
+        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e))),
     ),
     "nadam_momentum_decay_schedule": Case(
         lambda: js.nadam(1e-2, momentum_decay=_momentum_decay),

@@ -9,7 +9,15 @@ from jax.experimental import sparse
 import jaxsched as js
 from jaxsched.optimizers.sparse_adam import SparseAdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import PARAMS0, Case, parity_tests, torch_group_schedule, torch_scheduler
+from tests.optim_parity import (
+    Case,
+    PARAMS0,
+    falling_beta2,
+    parity_tests,
+    rising_beta1,
+    torch_group_schedule,
+    torch_scheduler,
+)
 
 
 def _zero_some(step):
@@ -50,14 +58,6 @@ def _steplr(t):
     return 1e-2 * 0.5 ** (t // 7)
 
 
-def _beta1(t):
-    return 0.9 * (1 - 0.5 ** (t + 1))
-
-
-def _beta2(t):
-    return 0.999 - 0.1 * 0.8**t
-
-
 def _sparse_case(make, torch_kwargs, **options):
     options = {"grad_mask": _zero_some, "torch_grads": _to_torch_sparse, **options}
     return Case(make, "SparseAdam", torch_kwargs, **options)
@@ -81,9 +81,9 @@ CASES = {
         torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
     ),
     "sparse_adam_beta_schedules": _sparse_case(
-        lambda: js.sparse_adam(1e-2, betas=(_beta1, _beta2)),
-        dict(lr=1e-2, betas=(_beta1(0), _beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (_beta1(e), _beta2(e))),
+        lambda: js.sparse_adam(1e-2, betas=(rising_beta1, falling_beta2)),
+        dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
+        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e))),
     ),
 }
 
