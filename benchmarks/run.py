@@ -54,23 +54,40 @@ OPTIMIZERS = {
         dict(lr=1e-2),
     ),
 }
-SIZES = [(10_000_000, 200), (1_000_000, 1000)]
+# (total params, leaves, leaf sizes, optimizers measured). Equal sizes let XLA compile one kernel per
+# shape and reuse it for every leaf; real models have many distinct shapes, so one row has those too.
+SIZES = [
+    (10_000_000, 200, "equal", tuple(OPTIMIZERS)),
+    (1_000_000, 1000, "equal", tuple(OPTIMIZERS)),
+    (1_000_000, 1000, "distinct", ("adam",)),
+]
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1e3
 
 
-def make_params(total: int, leaves: int, seed: int = 0) -> dict[str, jax.Array]:
+def leaf_sizes(total: int, leaves: int, sizes: str) -> list[int]:
+    """``leaves`` sizes summing to ``total``: all equal, or all different (around the mean)."""
+    mean = total // leaves
+    result = [mean] * leaves if sizes == "equal" else [mean - leaves // 2 + i for i in range(leaves)]
+    result[-1] += total - sum(result)
+    return result
+
+
+def make_params(total: int, leaves: int, sizes: str = "equal", seed: int = 0) -> dict[str, jax.Array]:
     rng = np.random.default_rng(seed)
-    return {f"layer{i:04d}": jnp.asarray(rng.standard_normal(total // leaves, np.float32)) for i in range(leaves)}
+    return {
+        f"layer{i:04d}": jnp.asarray(rng.standard_normal(size, np.float32))
+        for i, size in enumerate(leaf_sizes(total, leaves, sizes))
+    }
 
 
 class JaxStep:
     """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step."""
 
-    def __init__(self, tx, total: int, leaves: int):
-        self.params = make_params(total, leaves)
+    def __init__(self, tx, total: int, leaves: int, sizes: str = "equal"):
+        self.params = make_params(total, leaves, sizes)
         self.grads = jax.tree.map(lambda p: 1e-3 * p, self.params)
         self.state = tx.init(self.params)
 
@@ -96,8 +113,9 @@ class TorchStep:
         self.optimizer = optimizer
 
     @classmethod
-    def make(cls, name: str, kwargs: dict, total: int, leaves: int, variant: str):
-        tensors = [torch.nn.Parameter(torch.from_numpy(np.array(p))) for p in make_params(total, leaves).values()]
+    def make(cls, name: str, kwargs: dict, total: int, leaves: int, variant: str, sizes: str = "equal"):
+        params = make_params(total, leaves, sizes).values()
+        tensors = [torch.nn.Parameter(torch.from_numpy(np.array(p))) for p in params]
         for t in tensors:
             t.grad = 1e-3 * t.detach().clone()
         try:
@@ -138,30 +156,45 @@ def ratio(a: float | None, b: float | None) -> str:
     return MISSING if a is None or b is None else f"{a / b:.2f}x"
 
 
-def step_rows(repeats: int) -> Iterator[str]:
-    """One table row per optimizer and size, yielded as soon as it is measured."""
+def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
+    """One table row per optimizer and size, yielded as soon as it is measured.
+
+    ``js.flatten`` is the same jaxsched optimizer with leaves of at most 16384 elements packed into
+    one vector per dtype (so at 10M / 200 leaves it packs nothing and equals the plain column).
+    """
     yield (
-        "| optimizer | params / leaves | jaxsched ms | optax ms | torch foreach ms | torch fused ms "
-        "| js/optax | js/fused | compile js s | compile optax s | compile js/optax |\n|" + "---|" * 11
+        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | optax ms | torch foreach ms | torch fused ms "
+        "| js/optax | flatten/optax | flatten/fused | compile js s | compile flatten s | compile optax s "
+        "| compile js/optax | compile flatten/optax |\n|" + "---|" * 15
     )
-    for total, leaves in SIZES:
-        for name, (make_js, make_optax, torch_name, torch_kwargs) in OPTIMIZERS.items():
+    for total, leaves, sizes, names in SIZES:
+        for name in names:
+            if only and name not in only:
+                continue
+            make_js, make_optax, torch_name, torch_kwargs = OPTIMIZERS[name]
             settle()
-            runners: dict[str, object] = {"jaxsched": JaxStep(make_js(), total, leaves)}
+            runners: dict[str, object] = {
+                "jaxsched": JaxStep(make_js(), total, leaves, sizes),
+                "flatten": JaxStep(js.flatten(make_js()), total, leaves, sizes),
+            }
             if HAS_OPTAX:
-                runners["optax"] = JaxStep(make_optax(), total, leaves)
+                runners["optax"] = JaxStep(make_optax(), total, leaves, sizes)
             ms = side_by_side(runners, repeats)
-            compile_js = runners["jaxsched"].compile_s
-            compile_optax = runners["optax"].compile_s if HAS_OPTAX else None
+            compile_s = {library: runner.compile_s for library, runner in runners.items()}
             del runners
             if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
-                variants = {v: TorchStep.make(torch_name, torch_kwargs, total, leaves, v) for v in ("foreach", "fused")}
+                variants = {
+                    v: TorchStep.make(torch_name, torch_kwargs, total, leaves, v, sizes) for v in ("foreach", "fused")
+                }
                 ms.update(side_by_side({v: r for v, r in variants.items() if r is not None}, repeats))
+            label = f"{total / 1e6:g}M / {leaves}" + (" distinct sizes" if sizes == "distinct" else "")
             yield (
-                f"| {name} | {total / 1e6:g}M / {leaves} | {fmt(ms['jaxsched'], 2)} | {fmt(ms.get('optax'), 2)} "
+                f"| {name} | {label} | {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
                 f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
-                f"| {ratio(ms['jaxsched'], ms.get('fused'))} | {fmt(compile_js, 2)} | {fmt(compile_optax, 2)} "
-                f"| {ratio(compile_js, compile_optax)} |"
+                f"| {ratio(ms['flatten'], ms.get('optax'))} | {ratio(ms['flatten'], ms.get('fused'))} "
+                f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s.get('optax'), 2)} "
+                f"| {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
+                f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} |"
             )
 
 
@@ -302,18 +335,23 @@ def machine() -> str:
         cpu = names[0] if names else cpu
     versions = f"jax {jax.__version__}" + (f", optax {optax.__version__}" if HAS_OPTAX else "")
     versions += f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if HAS_TORCH else ""
-    return f"{cpu}, {os.cpu_count()} cores, {jax.default_backend()} backend; {versions}"
+    flags = f"; XLA_FLAGS={os.environ['XLA_FLAGS']}" if os.environ.get("XLA_FLAGS") else ""
+    return f"{cpu}, {os.cpu_count()} cores, {jax.default_backend()} backend; {versions}{flags}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier, about half the time)")
+    parser.add_argument("--optimizers", nargs="+", choices=sorted(OPTIMIZERS), help="step-time rows of these only")
+    parser.add_argument("--steps-only", action="store_true", help="only the step-time table")
     args = parser.parse_args()
     repeats = 7 if args.quick else 25
     print(f"machine: {machine()}\nload average at start: {os.getloadavg()}\n", flush=True)
     print("## Step time (ms, median) and first compile of the train step (s)\n")
-    for row in step_rows(repeats):
+    for row in step_rows(repeats, set(args.optimizers or ())):
         print(row, flush=True)
+    if args.steps_only:
+        return
     print("\n## Compile, schedules, sweep, memory\n\n| what | jaxsched | optax / baseline | ratio |\n|---|---|---|---|")
     for row in [*deep_chain_compile_row(), *schedule_rows(repeats), *sweep_rows(repeats), *memory_rows()]:
         print(row, flush=True)

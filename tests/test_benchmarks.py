@@ -29,6 +29,16 @@ def test_unsupported_torch_variant_is_skipped():
     assert run.TorchStep.make("RMSprop", dict(lr=1e-2), 100, 2, "fused") is None
 
 
+def test_step_rows_measure_plain_and_flattened_steps(monkeypatch):
+    monkeypatch.setattr(run, "SIZES", [(2000, 20, "distinct", ("sgd(momentum)", "adam"))])
+    header, _, *rows = "\n".join(run.step_rows(repeats=1, only={"adam"})).splitlines()
+    assert len(rows) == 1 and rows[0].startswith("| adam | 0.002M / 20 distinct sizes |")
+    assert rows[0].count("|") == header.count("|") == 16
+    for sizes in ("equal", "distinct"):
+        assert sum(run.leaf_sizes(2000, 20, sizes)) == 2000
+    assert len(set(run.leaf_sizes(2000, 20, "distinct"))) == 20
+
+
 def test_table_rows_are_complete():
     rows = [*run.schedule_rows(repeats=1), *run.sweep_rows(repeats=1)]
     assert all(row.startswith("| ") and row.endswith("|") for row in rows)

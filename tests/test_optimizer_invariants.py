@@ -41,9 +41,10 @@ def signature(tree):
     return jax.tree.structure(tree), [(jnp.shape(x), jnp.result_type(x)) for x in jax.tree.leaves(tree)]
 
 
+@pytest.mark.parametrize("flattened", [False, True], ids=["per_leaf", "flatten"])
 @pytest.mark.parametrize("name", NAMES)
-def test_one_compile_across_updates_and_hyperparameter_changes(name):
-    tx = OPTIMIZERS[name](0.01)
+def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
+    tx = js.flatten(OPTIMIZERS[name](0.01)) if flattened else OPTIMIZERS[name](0.01)
     params = mixed_params()
     state = tx.init(params)
     traces = []
@@ -58,6 +59,7 @@ def test_one_compile_across_updates_and_hyperparameter_changes(name):
         state = js.set_hyperparams(state, learning_rate=0.01 / (i + 1))
         params, state = step(params, state, grads_for(params, i))
     assert len(traces) == 1
+    assert float(js.get_hyperparams(state)["learning_rate"]) == pytest.approx(0.01 / 4)
 
 
 @pytest.mark.parametrize("name", NAMES)

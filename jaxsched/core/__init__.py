@@ -2,6 +2,7 @@
 
 from jaxsched.core.base import EmptyState, GradientTransformation, apply_updates, identity
 from jaxsched.core.combinators import MaskedState, PartitionState, chain, label_by_path, masked, partition
+from jaxsched.core.flatten import FlattenState, Packed, flatten
 from jaxsched.core.hyperparams import (
     Fixed,
     HyperparamsState,
@@ -14,13 +15,16 @@ from jaxsched.core.hyperparams import (
 __all__ = [
     "EmptyState",
     "Fixed",
+    "FlattenState",
     "GradientTransformation",
     "HyperparamsState",
     "MaskedState",
+    "Packed",
     "PartitionState",
     "Scheduled",
     "apply_updates",
     "chain",
+    "flatten",
     "get_hyperparams",
     "identity",
     "inject_hyperparams",
