@@ -230,7 +230,7 @@ BAD = [
     (lambda: S.step_decay(0.1, 0), "step_size"),
     (lambda: S.step_decay(0.1, 2.5), "step_size"),
     (lambda: S.step_decay(float("nan"), 3), "init_value"),
-    (lambda: S.multistep_decay(0.1, [5, 3]), "milestones"),
+    (lambda: S.multistep_decay(0.1, [5, 2.5]), "milestones"),
     (lambda: S.multistep_decay(0.1, [-1]), "milestones"),
     (lambda: S.multistep_decay(0.1, 5), "milestones"),
     (lambda: S.exponential_decay(0.1, -0.5), "decay_rate"),

@@ -77,6 +77,9 @@ def _torch_multiplier(epoch):
 
 CASES = {
     "step_lr": TorchCase(lambda: S.step_decay(0.1, 30, 0.5), _sched("StepLR", step_size=30, gamma=0.5)),
+    "multistep_lr_unsorted": TorchCase(
+        lambda: S.multistep_decay(0.1, [120, 10, 50, 10], 0.3), _sched("MultiStepLR", [120, 10, 50, 10], gamma=0.3)
+    ),
     "multistep_lr_repeated": TorchCase(
         lambda: S.multistep_decay(0.1, [10, 50, 50, 120], 0.3), _sched("MultiStepLR", [10, 50, 50, 120], gamma=0.3)
     ),

@@ -57,7 +57,7 @@ BAD_INPUTS = [
     # --- schedules ----------------------------------------------------------------------------------
     (lambda: S.step_decay(0.1, 0), ValueError, "step_size"),
     (lambda: S.step_decay(0.1, 2.5), TypeError, "step_size"),
-    (lambda: S.multistep_decay(0.1, [30, 10]), ValueError, "milestones"),
+    (lambda: S.multistep_decay(0.1, [30, -10]), ValueError, "milestones"),
     (lambda: S.multistep_decay(0.1, "30"), TypeError, "milestones"),
     (lambda: S.exponential_decay(0.1, 0.9, decay_steps=0), ValueError, "decay_steps"),
     (lambda: S.polynomial_decay(0.1, 0), ValueError, "decay_steps"),

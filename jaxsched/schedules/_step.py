@@ -55,13 +55,20 @@ def safe_divide(numerator: jax.Array, denominator: jax.Array, if_zero: float) ->
 # --- construction-time checks for arguments that are not plain numbers ---------------------------
 
 
-def check_steps(name: str, value: Any, *, low: int | None = None, strict: bool = True) -> tuple[int, ...]:
-    """A sequence of integer steps, increasing (``strict``) or non-decreasing; returned as a tuple."""
+def check_steps(
+    name: str, value: Any, *, low: int | None = None, strict: bool = True, sort: bool = False
+) -> tuple[int, ...]:
+    """A sequence of integer steps, increasing (``strict``) or non-decreasing; returned as a tuple.
+
+    With ``sort`` any order is accepted and the steps are returned sorted.
+    """
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
     steps = tuple(int(v) if isinstance(v, np.integer) else v for v in value)
     for i, v in enumerate(steps):
         check_int(f"{name}[{i}]", v, low=low)
+    if sort:
+        steps = tuple(sorted(steps))
     for i in range(1, len(steps)):
         if steps[i] < steps[i - 1] or (strict and steps[i] == steps[i - 1]):
             order = "strictly increasing" if strict else "non-decreasing"

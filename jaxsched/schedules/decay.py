@@ -93,7 +93,7 @@ def multistep_decay(init_value: Any, milestones: Sequence[int], gamma: Any = 0.1
 
     Args:
       init_value: value at step 0.
-      milestones: non-decreasing integer steps >= 0 at which to multiply by ``gamma``.
+      milestones: integer steps >= 0 at which to multiply by ``gamma``, in any order (as torch).
       gamma: multiplicative factor >= 0.
 
     Example::
@@ -101,7 +101,7 @@ def multistep_decay(init_value: Any, milestones: Sequence[int], gamma: Any = 0.1
         js.schedules.multistep_decay(1.0, [2, 5, 5])(jnp.arange(7))   # [1, 1, .1, .1, .1, .001, .001]
     """
     check_real("init_value", init_value)
-    milestones = check_steps("milestones", milestones, low=0, strict=False)
+    milestones = check_steps("milestones", milestones, low=0, strict=False, sort=True)
     check_nonnegative("gamma", gamma, allow_schedule=False)
 
     def schedule(step):
