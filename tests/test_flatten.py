@@ -157,3 +157,12 @@ def test_state_for_other_params_is_rejected():
     state = tx.init({"a": jnp.ones(3)})
     with pytest.raises(ValueError, match="optimizer state does not match the gradients"):
         tx.update({"a": jnp.ones(4)}, state, {"a": jnp.ones(4)})
+
+
+def test_optax_transformations_run_inside_flatten():
+    import optax
+
+    params = {"w": jnp.linspace(-1.0, 1.0, 12).reshape(3, 4), "b": jnp.ones(4), "s": jnp.asarray(0.5)}
+    expected, _ = run_steps(optax.adam(1e-2), params)
+    actual, _ = run_steps(js.flatten(optax.adam(1e-2)), params)
+    assert_same_up_to_rounding(actual, expected)
