@@ -29,14 +29,15 @@ def test_schedules_stay_within_their_bounds(case):
 
 
 @PROPERTY
-@given(jst.schedules().filter(lambda c: c.monotone is not None))
+@given(jst.monotone_schedules())
 def test_monotone_schedules(case):
     assert_schedule_monotone(case.schedule, STEPS, increasing=case.monotone == "increasing", atol=1e-6 * case.upper)
 
 
 @PROPERTY
-@given(jst.schedules().filter(lambda c: c.period is not None))
+@given(jst.periodic_schedules())
 def test_periodic_schedules(case):
+    assert case.period is not None
     assert_schedule_periodic(case.schedule, case.period, np.arange(0, 3 * case.period + 7), atol=1e-6 * case.upper)
 
 

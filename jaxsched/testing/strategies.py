@@ -92,15 +92,16 @@ def _decays(draw) -> ScheduleCase:
 
 
 @st.composite
-def _periodic(draw) -> ScheduleCase:
+def _periodic(draw, exact_period: bool = False) -> ScheduleCase:
     init = draw(_values)
     eta_min = round(init * draw(_fractions), 6)
-    kind = draw(st.sampled_from(["annealing", "warm_restarts", "tf_restarts", "linear_cosine"]))
+    kinds = ["annealing", "warm_restarts"] + ([] if exact_period else ["tf_restarts", "linear_cosine"])
+    kind = draw(st.sampled_from(kinds))
     if kind == "annealing":
         t_max = draw(_sizes)
         return _case("cosine_annealing", (init, t_max), {"eta_min": eta_min}, lower=eta_min, upper=init, period=2 * t_max)
     if kind == "warm_restarts":
-        t_0, t_mult = draw(_sizes), draw(st.integers(1, 3))
+        t_0, t_mult = draw(_sizes), draw(st.integers(1, 1 if exact_period else 3))
         return _case(
             "cosine_annealing_warm_restarts", (init, t_0), {"t_mult": t_mult, "eta_min": eta_min},
             lower=eta_min, upper=init, period=t_0 if t_mult == 1 else None,
@@ -115,12 +116,13 @@ def _periodic(draw) -> ScheduleCase:
 
 
 @st.composite
-def _cyclic(draw) -> ScheduleCase:
+def _cyclic(draw, exact_period: bool = False) -> ScheduleCase:
     base = draw(_values)
     peak = round(base * (1 + 10 * draw(_fractions)) + 1e-3, 6)
-    kind = draw(st.sampled_from(["cyclic", "cyclic_momentum", "one_cycle", "one_cycle_momentum"]))
+    kinds = ["cyclic", "cyclic_momentum"] + ([] if exact_period else ["one_cycle", "one_cycle_momentum"])
+    kind = draw(st.sampled_from(kinds))
     up, down = draw(_sizes), draw(st.one_of(st.none(), _sizes))
-    mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))
+    mode = draw(st.sampled_from(["triangular"] if exact_period else ["triangular", "triangular2", "exp_range"]))
     if kind in ("cyclic", "cyclic_momentum"):
         kwargs = {"step_size_up": up, "step_size_down": down, "mode": mode, "gamma": 0.99}
         period = up + (up if down is None else down) if mode == "triangular" else None
@@ -166,7 +168,7 @@ def combined_schedules(
 ) -> ScheduleCase:
     """A basic schedule (or ``inner``) wrapped in one of ``kinds`` (warmup, join, product, per_epoch)."""
     kind = draw(st.sampled_from(list(kinds)))
-    inner = inner or basic_schedules()
+    inner = basic_schedules() if inner is None else inner
     first = draw(inner)
     if kind == "warmup":
         steps, start = draw(_sizes), draw(st.sampled_from([0.0, first.lower]))
@@ -196,6 +198,21 @@ def combined_schedules(
         lower=first.lower * second.lower, upper=first.upper * second.upper,
         monotone="decreasing" if first.monotone == second.monotone == "decreasing" else None,
     )
+
+
+def periodic_schedules() -> st.SearchStrategy[ScheduleCase]:
+    """Schedules with a known ``period`` (cosine annealing, warm restarts with ``t_mult=1``, triangular
+    cyclic), some stretched by ``per_epoch``; for ``assert_schedule_periodic`` without filtering."""
+    periodic = st.one_of(_periodic(exact_period=True), _cyclic(exact_period=True))
+    return st.one_of(periodic, combined_schedules(kinds=["per_epoch"], inner=periodic))
+
+
+def monotone_schedules() -> st.SearchStrategy[ScheduleCase]:
+    """Schedules with a known direction (``monotone``): decays, ``linear``, and decays under ``per_epoch``
+    or ``product``; for ``assert_schedule_monotone`` without heavy filtering."""
+    decays = _decays()
+    candidates = st.one_of(decays, _piecewise(), combined_schedules(kinds=["per_epoch", "product"], inner=decays))
+    return candidates.filter(lambda case: case.monotone is not None)
 
 
 def schedules(combinators: bool = True) -> st.SearchStrategy[ScheduleCase]:
