@@ -60,7 +60,9 @@ SIZES = [
     (10_000_000, 200, "equal", tuple(OPTIMIZERS)),
     (1_000_000, 1000, "equal", tuple(OPTIMIZERS)),
     (1_000_000, 1000, "distinct", ("adam",)),
+    (11_705_856, 148, "gpt-like", ("adam",)),
 ]
+SIZE_LABELS = {"equal": "", "distinct": " distinct sizes", "gpt-like": " GPT-like"}
 
 
 def median_ms(samples: list[float]) -> float:
@@ -75,8 +77,35 @@ def leaf_sizes(total: int, leaves: int, sizes: str) -> list[int]:
     return result
 
 
-def make_params(total: int, leaves: int, sizes: str = "equal", seed: int = 0) -> dict[str, jax.Array]:
+def gpt_like_params(rng: np.random.Generator, width: int = 256, layers: int = 12, vocab: int = 8192, context: int = 512):
+    """The parameter tree of a small GPT-2-style model: 148 leaves, 98 of them biases and norms."""
+
+    def normal(*shape):
+        return jnp.asarray(rng.standard_normal(shape, np.float32) * 0.02)
+
+    def norm():
+        return {"scale": normal(width), "bias": normal(width)}
+
+    params = {"wte": normal(vocab, width), "wpe": normal(context, width), "ln_f": norm()}
+    for i in range(layers):
+        params[f"h{i:02d}"] = {
+            "ln1": norm(),
+            "attn": {"qkv": normal(width, 3 * width), "qkv_b": normal(3 * width), "proj": normal(width, width),
+                     "proj_b": normal(width)},
+            "ln2": norm(),
+            "mlp": {"fc": normal(width, 4 * width), "fc_b": normal(4 * width), "out": normal(4 * width, width),
+                    "out_b": normal(width)},
+        }
+    return params
+
+
+def make_params(total: int, leaves: int, sizes: str = "equal", seed: int = 0) -> dict:
+    """``leaves`` float32 leaves of ``total`` parameters (sizes "equal" or "distinct"), or the GPT-like tree."""
     rng = np.random.default_rng(seed)
+    if sizes == "gpt-like":
+        params = gpt_like_params(rng)
+        assert (total, leaves) == (sum(x.size for x in jax.tree.leaves(params)), len(jax.tree.leaves(params)))
+        return params
     return {
         f"layer{i:04d}": jnp.asarray(rng.standard_normal(size, np.float32))
         for i, size in enumerate(leaf_sizes(total, leaves, sizes))
@@ -114,7 +143,7 @@ class TorchStep:
 
     @classmethod
     def make(cls, name: str, kwargs: dict, total: int, leaves: int, variant: str, sizes: str = "equal"):
-        params = make_params(total, leaves, sizes).values()
+        params = jax.tree.leaves(make_params(total, leaves, sizes))
         tensors = [torch.nn.Parameter(torch.from_numpy(np.array(p))) for p in params]
         for t in tensors:
             t.grad = 1e-3 * t.detach().clone()
@@ -187,7 +216,7 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
                     v: TorchStep.make(torch_name, torch_kwargs, total, leaves, v, sizes) for v in ("foreach", "fused")
                 }
                 ms.update(side_by_side({v: r for v, r in variants.items() if r is not None}, repeats))
-            label = f"{total / 1e6:g}M / {leaves}" + (" distinct sizes" if sizes == "distinct" else "")
+            label = f"{total / 1e6:.3g}M / {leaves}" + SIZE_LABELS[sizes]
             yield (
                 f"| {name} | {label} | {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
                 f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "

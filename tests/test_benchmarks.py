@@ -3,6 +3,7 @@
 import importlib.util
 import pathlib
 
+import jax
 import pytest
 
 import jaxsched as js
@@ -34,6 +35,8 @@ def test_step_rows_measure_plain_and_flattened_steps(monkeypatch):
     header, _, *rows = "\n".join(run.step_rows(repeats=1, only={"adam"})).splitlines()
     assert len(rows) == 1 and rows[0].startswith("| adam | 0.002M / 20 distinct sizes |")
     assert rows[0].count("|") == header.count("|") == 16
+    gpt = run.make_params(11_705_856, 148, "gpt-like")  # checks its own size and leaf count
+    assert sum(x.size <= 16384 for x in jax.tree.leaves(gpt)) == 98
     for sizes in ("equal", "distinct"):
         assert sum(run.leaf_sizes(2000, 20, sizes)) == 2000
     assert len(set(run.leaf_sizes(2000, 20, "distinct"))) == 20
