@@ -105,7 +105,7 @@ def flatten(
     transformation that sums over leaves (``clip_by_global_norm``, L-BFGS) adds in another order.
 
     Use it for pytrees with many small leaves, where each leaf's fixed cost dominates the step:
-    on a 2-core CPU, Adam over 1000 leaves of 1000 parameters runs 2.5x as fast (see
+    on a 2-core CPU, Adam over 1000 leaves of 1000 parameters runs about 2.4x as fast (see
     ``benchmarks/README.md``). Large leaves stay separate: their fixed cost is small next to their
     memory traffic, and packing them would need a large temporary every step. The price is
     compile time when many leaves share one shape: XLA compiles one kernel per shape for
