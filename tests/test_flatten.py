@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import jaxsched as js
+import jaxsched.core.packing
 from tests.optim_parity import assert_trajectories_close, golden, run_jax
 from tests.test_optimizer_invariants import OPTIMIZERS, grads_for, mixed_params
 
@@ -66,6 +67,18 @@ def test_state_holds_one_vector_per_dtype_and_the_large_leaves():
     assert {k: v.shape for k, v in moments.flat.items()} == {"bfloat16": (4,), "float16": (1,), "float32": (3,)}
     assert [x.shape for x in moments.large] == [(2, 3)]
     assert {v.dtype for v in moments.flat.values()} == {jnp.dtype(jnp.float32)}  # state at least float32
+
+
+def test_leaves_beyond_the_packing_budget_stay_separate(monkeypatch):
+    monkeypatch.setattr(jaxsched.core.packing, "MAX_PACKED_SIZE", 10)
+    params = {"a": jnp.ones(4), "b": jnp.ones(5), "c": jnp.ones(3), "d": jnp.ones(1), "e": jnp.ones(2, jnp.bfloat16)}
+    tx = js.flatten(js.sgd(0.1, momentum=0.9), max_leaf_size=None)
+    buffers = tx.init(params).inner_state.inner_state[0].momentum_buffer
+    assert {k: v.shape for k, v in buffers.flat.items()} == {"float32": (10,), "bfloat16": (2,)}  # a, b, d; e
+    assert [x.shape for x in buffers.large] == [(3,)]  # c did not fit
+    expected, _ = run_steps(js.sgd(0.1, momentum=0.9), params)
+    actual, _ = run_steps(tx, params)
+    assert_same_up_to_rounding(actual, expected)
 
 
 def test_state_size_does_not_grow_with_the_number_of_leaves():

@@ -2,7 +2,7 @@
 
 from jaxsched.core.base import EmptyState, GradientTransformation, apply_updates, identity
 from jaxsched.core.combinators import MaskedState, PartitionState, chain, label_by_path, masked, partition
-from jaxsched.core.flatten import FlattenState, Packed, flatten
+from jaxsched.core.packing import FlattenState, Packed, flatten
 from jaxsched.core.hyperparams import (
     Fixed,
     HyperparamsState,

@@ -19,6 +19,10 @@ from jaxsched.core.base import GradientTransformation, OptState, PyTree, call_up
 from jaxsched.core.validation import check_int
 
 DEFAULT_MAX_LEAF_SIZE = 16384
+# At most this many elements are packed per dtype; further leaves stay separate. The per-step
+# concatenation of the gradients is an XLA temporary, and above ~32 MB glibc unmaps a freed block,
+# so every page of it faults again on the next step (measured in benchmarks/README.md).
+MAX_PACKED_SIZE = 2**21
 
 
 class Packed(NamedTuple):
@@ -37,22 +41,23 @@ class FlattenState(NamedTuple):
 class _Layout(NamedTuple):
     treedef: Any
     shapes: tuple[tuple[int, ...], ...]
-    # per leaf: ("flat", dtype name, offset) or ("large", index into Packed.large, 0)
+    # per leaf: ("flat", key into Packed.flat, offset) or ("large", index into Packed.large, 0)
     places: tuple[tuple[str, Any, int], ...]
 
 
 def _layout(tree: PyTree, max_leaf_size: int | None) -> _Layout:
     leaves, treedef = jax.tree.flatten(tree)
     shapes = tuple(tuple(np.shape(x)) for x in leaves)
-    offsets: dict[str, int] = {}
+    packed: dict[str, int] = {}  # dtype name -> elements packed so far
     places = []
     n_large = 0
     for leaf, shape in zip(leaves, shapes):
         size = int(np.prod(shape, dtype=np.int64))
-        if max_leaf_size is None or size <= max_leaf_size:
-            key = jnp.dtype(jnp.result_type(leaf)).name
-            places.append(("flat", key, offsets.get(key, 0)))
-            offsets[key] = offsets.get(key, 0) + size
+        dtype = jnp.dtype(jnp.result_type(leaf)).name
+        used = packed.get(dtype, 0)
+        if (max_leaf_size is None or size <= max_leaf_size) and used + size <= MAX_PACKED_SIZE:
+            places.append(("flat", dtype, used))
+            packed[dtype] = used + size
         else:
             places.append(("large", n_large, 0))
             n_large += 1
@@ -96,9 +101,10 @@ def flatten(
 ) -> GradientTransformation:
     """Apply ``transform`` to the small leaves packed into one 1-D vector per dtype.
 
-    Leaves with at most ``max_leaf_size`` elements are concatenated, per dtype, into one vector
-    (a new concatenation of the gradients each step; the optimizer state stays packed), the
-    transformation runs on ``Packed(flat={dtype: vector}, large=(leaves above the limit,))`` and
+    Leaves with at most ``max_leaf_size`` elements are concatenated, per dtype, into one vector of
+    up to 2**21 elements (a new concatenation of the gradients each step; the optimizer state stays
+    packed; leaves beyond that budget stay separate), the transformation runs on
+    ``Packed(flat={"float32": vector, ...}, large=(the other leaves,))`` and
     the updates are split back into the original tree. The math is unchanged: an elementwise
     optimizer (every optimizer here except L-BFGS) computes the same formula per element (XLA may
     vectorise a longer vector differently, so float32 results can differ in the last bit); a
@@ -121,7 +127,7 @@ def flatten(
     Args:
       transform: the transformation to run on the packed vectors.
       max_leaf_size: leaves with more elements are passed through unpacked (an int >= 1), or
-        ``None`` to pack every leaf.
+        ``None`` for no size limit (the 2**21-element budget per dtype still applies).
 
     Example::
 
