@@ -194,3 +194,16 @@ def torch_group_schedule(key: str, value_at: Callable[[int], Any]) -> Callable[[
                 group[key] = value_at(self.epoch)
 
     return GroupSchedule
+
+
+def steplr(lr: float) -> Callable[[Any], Any]:
+    """The learning rate that :data:`TORCH_STEPLR` (``StepLR(step_size=7, gamma=0.5)``) gives from ``lr``."""
+    return lambda step: lr * 0.5 ** (step // 7)
+
+
+TORCH_STEPLR = torch_scheduler("StepLR", step_size=7, gamma=0.5)
+
+
+def torch_betas(beta1: Callable[[int], Any], beta2: Callable[[int], Any]) -> Callable[[Any], Any]:
+    """The torch side of a ``betas=(beta1, beta2)`` schedule pair: every group's betas set each epoch."""
+    return torch_group_schedule("betas", lambda epoch: (beta1(epoch), beta2(epoch)))

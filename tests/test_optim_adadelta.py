@@ -6,7 +6,7 @@ import numpy as np
 import jaxsched as js
 from tests.optim_checks import assert_mixed_pytree_keeps_dtypes
 from tests.optim_contract import contract_tests
-from tests.optim_parity import Case, parity_tests, torch_scheduler
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, steplr
 
 CASES = {
     "adadelta_default": Case(lambda: js.adadelta(), "Adadelta", dict()),
@@ -19,10 +19,10 @@ CASES = {
         dict(lr=0.1, weight_decay=0.1, maximize=True),
     ),
     "adadelta_steplr": Case(
-        lambda: js.adadelta(lambda t: 1.0 * 0.5 ** (t // 7), rho=0.95),
+        lambda: js.adadelta(steplr(1.0), rho=0.95),
         "Adadelta",
         dict(lr=1.0, rho=0.95),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
 }
 

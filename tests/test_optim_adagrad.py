@@ -5,7 +5,7 @@ import pytest
 import jaxsched as js
 from tests.optim_checks import assert_mixed_pytree_keeps_dtypes, first_changed_update
 from tests.optim_contract import contract_tests
-from tests.optim_parity import Case, parity_tests, torch_scheduler
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, steplr
 
 CASES = {
     "adagrad_default": Case(lambda: js.adagrad(), "Adagrad", dict()),
@@ -20,10 +20,10 @@ CASES = {
         dict(lr=0.01, weight_decay=0.1, maximize=True),
     ),
     "adagrad_steplr": Case(
-        lambda: js.adagrad(lambda t: 0.1 * 0.5 ** (t // 7), lr_decay=0.01),
+        lambda: js.adagrad(steplr(0.1), lr_decay=0.01),
         "Adagrad",
         dict(lr=0.1, lr_decay=0.01),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
 }
 

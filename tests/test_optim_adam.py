@@ -7,19 +7,22 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.adam import AdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, falling_beta2, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
-
-
-def _steplr(t):
-    return 1e-2 * 0.5 ** (t // 7)
+from tests.optim_parity import (
+    Case,
+    TORCH_STEPLR,
+    falling_beta2,
+    parity_tests,
+    rising_beta1,
+    steplr,
+    torch_betas,
+    torch_group_schedule,
+    torch_scheduler,
+)
 
 
 def _weight_decay(t):
     return 0.1 / (1 + t)
 
-
-_STEPLR = torch_scheduler("StepLR", step_size=7, gamma=0.5)
-_BETAS = torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e)))
 
 CASES = {
     "adam_default": Case(lambda: js.adam(1e-2), "Adam", dict(lr=1e-2)),
@@ -47,12 +50,12 @@ CASES = {
     "adam_betas_eps": Case(
         lambda: js.adam(2e-2, betas=(0.3, 0.7), eps=1e-3), "Adam", dict(lr=2e-2, betas=(0.3, 0.7), eps=1e-3)
     ),
-    "adam_steplr": Case(lambda: js.adam(_steplr), "Adam", dict(lr=1e-2), torch_scheduler=_STEPLR),
+    "adam_steplr": Case(lambda: js.adam(steplr(1e-2)), "Adam", dict(lr=1e-2), torch_scheduler=TORCH_STEPLR),
     "adam_beta_schedules": Case(
         lambda: js.adam(1e-2, betas=(rising_beta1, falling_beta2), amsgrad=True),
         "Adam",
         dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0)), amsgrad=True),
-        torch_scheduler=_BETAS,
+        torch_scheduler=torch_betas(rising_beta1, falling_beta2),
     ),
     "adamw_default": Case(lambda: js.adamw(1e-2), "AdamW", dict(lr=1e-2)),
     "adamw_amsgrad_maximize": Case(
@@ -64,13 +67,13 @@ CASES = {
         lambda: js.adamw(2e-2, betas=(0.5, 0.9), eps=1e-4), "AdamW", dict(lr=2e-2, betas=(0.5, 0.9), eps=1e-4)
     ),
     "adamw_steplr": Case(
-        lambda: js.adamw(_steplr, weight_decay=0.1), "AdamW", dict(lr=1e-2, weight_decay=0.1), torch_scheduler=_STEPLR
+        lambda: js.adamw(steplr(1e-2), weight_decay=0.1), "AdamW", dict(lr=1e-2, weight_decay=0.1), torch_scheduler=TORCH_STEPLR
     ),
     "adamw_beta_schedules": Case(
         lambda: js.adamw(1e-2, betas=(rising_beta1, falling_beta2)),
         "AdamW",
         dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
-        torch_scheduler=_BETAS,
+        torch_scheduler=torch_betas(rising_beta1, falling_beta2),
     ),
     "adamw_weight_decay_schedule": Case(
         lambda: js.adamw(1e-2, weight_decay=_weight_decay),

@@ -6,11 +6,7 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.adamax import AdamaxState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
-
-
-def _steplr(t):
-    return 1e-2 * 0.5 ** (t // 7)
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, rising_beta1, steplr, torch_betas
 
 
 def _beta2(t):
@@ -32,16 +28,16 @@ CASES = {
         lambda: js.adamax(2e-2, betas=(0.3, 0.5), eps=0.1), "Adamax", dict(lr=2e-2, betas=(0.3, 0.5), eps=0.1)
     ),
     "adamax_steplr": Case(
-        lambda: js.adamax(_steplr),
+        lambda: js.adamax(steplr(1e-2)),
         "Adamax",
         dict(lr=1e-2),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "adamax_beta_schedules": Case(
         lambda: js.adamax(1e-2, betas=(rising_beta1, _beta2)),
         "Adamax",
         dict(lr=1e-2, betas=(rising_beta1(0), _beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), _beta2(e))),
+        torch_scheduler=torch_betas(rising_beta1, _beta2),
     ),
 }
 

@@ -12,15 +12,17 @@ from tests.optim_checks import assert_mixed_pytree_keeps_dtypes, first_changed_u
 from tests.optim_contract import contract_tests
 from tests.optim_parity import (
     ATOL,
+    Case,
     HAS_TORCH,
     PARAMS0,
     RTOL,
-    Case,
+    TORCH_STEPLR,
     flatten,
     golden,
     grads_at,
     parity_tests,
     run_torch,
+    steplr,
     torch_scheduler,
 )
 
@@ -38,10 +40,10 @@ CASES = {
     ),
     # eta is computed from each step's lr at the end of that step: the lr drop acts one step late
     "asgd_steplr": Case(
-        lambda: js.asgd(lambda t: 0.05 * 0.5 ** (t // 7), lambd=1e-2, t0=10),
+        lambda: js.asgd(steplr(0.05), lambd=1e-2, t0=10),
         "ASGD",
         dict(lr=0.05, lambd=1e-2, t0=10),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
 }
 

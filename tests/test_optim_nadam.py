@@ -7,11 +7,16 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.nadam import NAdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, falling_beta2, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
-
-
-def _steplr(t):
-    return 1e-2 * 0.5 ** (t // 7)
+from tests.optim_parity import (
+    Case,
+    TORCH_STEPLR,
+    falling_beta2,
+    parity_tests,
+    rising_beta1,
+    steplr,
+    torch_betas,
+    torch_group_schedule,
+)
 
 
 def _momentum_decay(t):
@@ -37,16 +42,16 @@ CASES = {
         dict(lr=2e-2, betas=(0.6, 0.8), eps=1e-3, momentum_decay=0.2),
     ),
     "nadam_steplr": Case(
-        lambda: js.nadam(_steplr, weight_decay=0.1, decoupled_weight_decay=True),
+        lambda: js.nadam(steplr(1e-2), weight_decay=0.1, decoupled_weight_decay=True),
         "NAdam",
         dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "nadam_beta_schedules": Case(
         lambda: js.nadam(1e-2, betas=(rising_beta1, falling_beta2)),
         "NAdam",
         dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e))),
+        torch_scheduler=torch_betas(rising_beta1, falling_beta2),
     ),
     "nadam_momentum_decay_schedule": Case(
         lambda: js.nadam(1e-2, momentum_decay=_momentum_decay),

@@ -6,11 +6,7 @@ import numpy as np
 import jaxsched as js
 from jaxsched.optimizers.radam import rectification
 from tests.optim_contract import adam_family_invalid, contract_tests
-from tests.optim_parity import Case, parity_tests, rising_beta1, torch_group_schedule, torch_scheduler
-
-
-def _steplr(t):
-    return 1e-2 * 0.5 ** (t // 7)
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, rising_beta1, steplr, torch_betas
 
 
 def _toggling_beta2(t):
@@ -39,16 +35,16 @@ CASES = {
         lambda: js.radam(1e-2, betas=(0.9, 0.5)), "RAdam", dict(lr=1e-2, betas=(0.9, 0.5))
     ),
     "radam_steplr": Case(
-        lambda: js.radam(_steplr, weight_decay=0.1, decoupled_weight_decay=True),
+        lambda: js.radam(steplr(1e-2), weight_decay=0.1, decoupled_weight_decay=True),
         "RAdam",
         dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "radam_beta_schedules_toggle_rectification": Case(
         lambda: js.radam(1e-2, betas=(rising_beta1, _toggling_beta2)),
         "RAdam",
         dict(lr=1e-2, betas=(rising_beta1(0), _toggling_beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), _toggling_beta2(e))),
+        torch_scheduler=torch_betas(rising_beta1, _toggling_beta2),
     ),
 }
 

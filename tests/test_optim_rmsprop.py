@@ -8,7 +8,7 @@ import jaxsched as js
 from jaxsched.transforms import TraceState
 from tests.optim_checks import assert_mixed_pytree_keeps_dtypes
 from tests.optim_contract import contract_tests
-from tests.optim_parity import Case, parity_tests, torch_scheduler
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, steplr
 
 CASES = {
     "rmsprop_default": Case(lambda: js.rmsprop(), "RMSprop", dict()),
@@ -32,10 +32,10 @@ CASES = {
         dict(lr=1e-3, weight_decay=0.1, momentum=0.5, maximize=True),
     ),
     "rmsprop_steplr": Case(
-        lambda: js.rmsprop(lambda t: 0.01 * 0.5 ** (t // 7), momentum=0.9, centered=True),
+        lambda: js.rmsprop(steplr(0.01), momentum=0.9, centered=True),
         "RMSprop",
         dict(lr=0.01, momentum=0.9, centered=True),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
 }
 

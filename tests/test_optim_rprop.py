@@ -6,7 +6,7 @@ import pytest
 import jaxsched as js
 from tests.optim_checks import assert_mixed_pytree_keeps_dtypes, first_changed_update
 from tests.optim_contract import contract_tests
-from tests.optim_parity import Case, golden, parity_tests, run_jax, torch_group_schedule, torch_scheduler
+from tests.optim_parity import Case, TORCH_STEPLR, golden, parity_tests, run_jax, steplr, torch_group_schedule
 
 
 def _etaplus(t):
@@ -40,10 +40,10 @@ CASES = {
     ),
     # torch reads lr only to seed the step sizes: the StepLR decay changes nothing afterwards
     "rprop_steplr": Case(
-        lambda: js.rprop(lambda t: 0.05 * 0.5 ** (t // 7)),
+        lambda: js.rprop(steplr(0.05)),
         "Rprop",
         dict(lr=0.05),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "rprop_constant_lr": Case(lambda: js.rprop(0.05), "Rprop", dict(lr=0.05)),
 }

@@ -1,11 +1,7 @@
 """torch.optim.SGD parity: every option, schedules as learning rate, parameter groups."""
 
 import jaxsched as js
-from tests.optim_parity import Case, parity_tests, torch_scheduler
-
-
-def _steplr(t):
-    return 0.1 * 0.5 ** (t // 7)
+from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, steplr, torch_scheduler
 
 
 def _groups(tensors):
@@ -34,10 +30,10 @@ CASES = {
         dict(lr=0.01, momentum=0.5, weight_decay=0.1, maximize=True),
     ),
     "sgd_steplr": Case(
-        lambda: js.sgd(_steplr, momentum=0.9),
+        lambda: js.sgd(steplr(0.1), momentum=0.9),
         "SGD",
         dict(lr=0.1, momentum=0.9),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "sgd_param_groups": Case(
         lambda: js.partition({"base": js.sgd(0.1, momentum=0.9), "head": js.sgd(0.02, momentum=0.9)}, _HEAD),

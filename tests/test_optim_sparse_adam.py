@@ -12,11 +12,12 @@ from tests.optim_contract import adam_family_invalid, contract_tests
 from tests.optim_parity import (
     Case,
     PARAMS0,
+    TORCH_STEPLR,
     falling_beta2,
     parity_tests,
     rising_beta1,
-    torch_group_schedule,
-    torch_scheduler,
+    steplr,
+    torch_betas,
 )
 
 
@@ -54,10 +55,6 @@ def _to_torch_stored(t):
     return torch.sparse_coo_tensor(indices, t[torch.from_numpy(pattern)], tuple(t.shape), check_invariants=True)
 
 
-def _steplr(t):
-    return 1e-2 * 0.5 ** (t // 7)
-
-
 def _sparse_case(make, torch_kwargs, **options):
     options = {"grad_mask": _zero_some, "torch_grads": _to_torch_sparse, **options}
     return Case(make, "SparseAdam", torch_kwargs, **options)
@@ -76,14 +73,14 @@ CASES = {
         jax_grads=_to_bcoo,
     ),
     "sparse_adam_steplr": _sparse_case(
-        lambda: js.sparse_adam(_steplr),
+        lambda: js.sparse_adam(steplr(1e-2)),
         dict(lr=1e-2),
-        torch_scheduler=torch_scheduler("StepLR", step_size=7, gamma=0.5),
+        torch_scheduler=TORCH_STEPLR,
     ),
     "sparse_adam_beta_schedules": _sparse_case(
         lambda: js.sparse_adam(1e-2, betas=(rising_beta1, falling_beta2)),
         dict(lr=1e-2, betas=(rising_beta1(0), falling_beta2(0))),
-        torch_scheduler=torch_group_schedule("betas", lambda e: (rising_beta1(e), falling_beta2(e))),
+        torch_scheduler=torch_betas(rising_beta1, falling_beta2),
     ),
 }
 
