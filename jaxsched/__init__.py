@@ -2,20 +2,84 @@
 
 Optimizers are pure ``(init, update)`` transformations (optax-compatible); schedules are pure
 functions of the step; ReduceLROnPlateau is an explicit state machine. See README.md.
+
+Layout: ``core`` (protocol, combinators, hyperparameters in the state), ``transforms`` (raw building
+blocks), ``optimizers`` (one private module per optimizer family), ``schedules``, and the plateau
+state machine, checkpoints, sharding, plots and the schedule spec parser as private modules. Every
+public name is re-exported here explicitly.
 """
 
-from jaxsched import schedules, transforms
-from jaxsched.checkpoint import CheckpointError, checkpoint_info, load_state, save_state
-from jaxsched.core import *  # noqa: F401,F403
-from jaxsched.core import __all__ as _core_all
-from jaxsched.core.hyperparams import inject_hyperparams
-from jaxsched.optimizers import *  # noqa: F401,F403
-from jaxsched.optimizers import __all__ as _optimizers_all
-from jaxsched.plateau import Plateau, PlateauSchedule, PlateauState, reduce_on_plateau, schedule_with_plateau
-from jaxsched.plot import plot
-from jaxsched.sharding import shard_state, zero1_shardings
-from jaxsched.spec import SpecError, parse_schedule
-from jaxsched.transforms import low_precision_state, skip_non_finite
+from jaxsched import core as core, optimizers as optimizers, schedules as schedules, transforms as transforms
+from jaxsched._plateau import (
+    Plateau as Plateau,
+    PlateauSchedule as PlateauSchedule,
+    PlateauState as PlateauState,
+    reduce_on_plateau as reduce_on_plateau,
+    schedule_with_plateau as schedule_with_plateau,
+)
+from jaxsched._plot import plot as plot
+from jaxsched._sharding import shard_state as shard_state, zero1_shardings as zero1_shardings
+from jaxsched._spec import SpecError as SpecError, parse_schedule as parse_schedule
+from jaxsched.checkpoint import (
+    CheckpointError as CheckpointError,
+    checkpoint_info as checkpoint_info,
+    load_state as load_state,
+    save_state as save_state,
+)
+from jaxsched.core import (
+    EmptyState as EmptyState,
+    Fixed as Fixed,
+    FlattenState as FlattenState,
+    GradientTransformation as GradientTransformation,
+    HyperparamsState as HyperparamsState,
+    MaskedState as MaskedState,
+    Packed as Packed,
+    PartitionState as PartitionState,
+    Scheduled as Scheduled,
+    apply_updates as apply_updates,
+    chain as chain,
+    flatten as flatten,
+    get_hyperparams as get_hyperparams,
+    identity as identity,
+    inject_hyperparams as inject_hyperparams,
+    label_by_path as label_by_path,
+    masked as masked,
+    partition as partition,
+    set_hyperparams as set_hyperparams,
+)
+from jaxsched.optimizers import (
+    AdadeltaState as AdadeltaState,
+    AdagradState as AdagradState,
+    AdamaxState as AdamaxState,
+    AdamState as AdamState,
+    AsgdState as AsgdState,
+    LbfgsState as LbfgsState,
+    NAdamState as NAdamState,
+    RAdamState as RAdamState,
+    RmspropState as RmspropState,
+    RpropState as RpropState,
+    SparseAdamState as SparseAdamState,
+    TraceState as TraceState,
+    adadelta as adadelta,
+    adagrad as adagrad,
+    adam as adam,
+    adamax as adamax,
+    adamw as adamw,
+    asgd as asgd,
+    asgd_averaged_params as asgd_averaged_params,
+    lbfgs as lbfgs,
+    nadam as nadam,
+    radam as radam,
+    rmsprop as rmsprop,
+    rprop as rprop,
+    sgd as sgd,
+    sparse_adam as sparse_adam,
+)
+from jaxsched.transforms import (
+    SkipNonFiniteState as SkipNonFiniteState,
+    low_precision_state as low_precision_state,
+    skip_non_finite as skip_non_finite,
+)
 
 __version__ = "0.1.0"
 
@@ -27,28 +91,29 @@ scale_by_learning_rate = inject_hyperparams(transforms.scale_by_learning_rate)
 add_weight_decay = inject_hyperparams(transforms.add_weight_decay)
 
 __all__ = [
-    *_core_all,
-    *_optimizers_all,
+    *core.__all__,
+    *optimizers.__all__,
     "CheckpointError",
+    "Plateau",
+    "PlateauSchedule",
+    "PlateauState",
+    "SkipNonFiniteState",
     "SpecError",
     "add_weight_decay",
     "checkpoint_info",
+    "clip",
+    "clip_by_global_norm",
     "load_state",
     "low_precision_state",
     "parse_schedule",
     "plot",
-    "save_state",
-    "shard_state",
-    "zero1_shardings",
-    "clip",
-    "clip_by_global_norm",
-    "Plateau",
-    "PlateauSchedule",
-    "PlateauState",
     "reduce_on_plateau",
+    "save_state",
     "scale_by_learning_rate",
     "schedule_with_plateau",
     "schedules",
+    "shard_state",
     "skip_non_finite",
     "transforms",
+    "zero1_shardings",
 ]

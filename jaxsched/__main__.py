@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from jaxsched.plot import format_table, plot, schedule_values
-from jaxsched.spec import SpecError, parse_schedule
+from jaxsched._plot import format_table, plot, schedule_values
+from jaxsched._spec import SpecError, parse_schedule
 
 
 def main(argv: list[str] | None = None) -> int:

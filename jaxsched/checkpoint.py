@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core.base import PyTree
+from jaxsched.core._base import PyTree
 
 _FORMAT = "jaxsched-state-v1"
 _MANIFEST = "__manifest__"

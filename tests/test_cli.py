@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jaxsched as js
-from jaxsched.spec import SpecError, allowed_schedules, parse_schedule
+from jaxsched._spec import SpecError, allowed_schedules, parse_schedule
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -9,7 +9,7 @@ import optax
 import pytest
 
 import jaxsched as js
-from jaxsched.core.base import increment_step
+from jaxsched.core._base import increment_step
 
 
 class Pair(NamedTuple):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxsched as js
-import jaxsched.core.packing
+import jaxsched.core._packing
 from jaxsched.testing import assert_trees_close
 from tests.optim_parity import assert_trajectories_close, golden, run_jax
 from tests.test_optimizer_invariants import OPTIMIZERS, grads_for, mixed_params
@@ -62,7 +62,7 @@ def test_same_updates_on_mixed_dtypes(name, max_leaf_size):
 def test_state_holds_one_vector_per_dtype_and_the_large_leaves():
     params = mixed_params()  # kernel 2x3 f32, bias 3 f32, 4 bf16, scalar f16, None
     state = js.flatten(js.adam(1e-3), max_leaf_size=4).init(params)
-    moments = state.inner_state.inner_state[0].exp_avg
+    moments = state.inner_state.inner_state.exp_avg
     assert isinstance(moments, js.Packed)
     assert {k: v.shape for k, v in moments.flat.items()} == {"bfloat16": (4,), "float16": (1,), "float32": (3,)}
     assert [x.shape for x in moments.large] == [(2, 3)]
@@ -70,10 +70,10 @@ def test_state_holds_one_vector_per_dtype_and_the_large_leaves():
 
 
 def test_leaves_beyond_the_packing_budget_stay_separate(monkeypatch):
-    monkeypatch.setattr(jaxsched.core.packing, "MAX_PACKED_SIZE", 10)
+    monkeypatch.setattr(jaxsched.core._packing, "MAX_PACKED_SIZE", 10)
     params = {"a": jnp.ones(4), "b": jnp.ones(5), "c": jnp.ones(3), "d": jnp.ones(1), "e": jnp.ones(2, jnp.bfloat16)}
     tx = js.flatten(js.sgd(0.1, momentum=0.9), max_leaf_size=None)
-    buffers = tx.init(params).inner_state.inner_state[0].momentum_buffer
+    buffers = tx.init(params).inner_state.inner_state.momentum_buffer
     assert {k: v.shape for k, v in buffers.flat.items()} == {"float32": (10,), "bfloat16": (2,)}  # a, b, d; e
     assert [x.shape for x in buffers.large] == [(3,)]  # c did not fit
     expected, _ = run_steps(js.sgd(0.1, momentum=0.9), params)

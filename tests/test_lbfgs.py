@@ -314,7 +314,7 @@ def run_torch_line_search(case: LineSearchCase) -> dict[str, np.ndarray]:
 
 
 def run_jax_line_search(case: LineSearchCase) -> dict[str, np.ndarray]:
-    from jaxsched.optimizers.lbfgs import _strong_wolfe
+    from jaxsched.optimizers._lbfgs import _strong_wolfe
 
     with jax.enable_x64(True):
         objective = line_objective(case.kind, *case.coefficients, jnp)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxsched as js
-from jaxsched.optimizers.adam import AdamState
+from jaxsched.optimizers._adam import AdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
 from tests.optim_parity import (
     Case,
@@ -107,7 +107,7 @@ _INVALID = adam_family_invalid(flags=("amsgrad", "maximize"), nonnegative=("weig
 
 
 def _adam_state(state) -> AdamState:
-    (inner,) = [s for s in state.inner_state if isinstance(s, AdamState)]
+    inner = state.inner_state
     return inner
 
 

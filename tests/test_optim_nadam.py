@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxsched as js
-from jaxsched.optimizers.nadam import NAdamState
+from jaxsched.optimizers._nadam import NAdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
 from tests.optim_parity import (
     Case,
@@ -85,12 +85,12 @@ def test_mu_product_is_the_product_of_the_momentum_schedule(x64):
     state = tx.init(params)
     for _ in range(5):
         _, state = tx.update({"w": jnp.ones(3)}, state, params)
-    (inner,) = [s for s in state.inner_state if isinstance(s, NAdamState)]
+    inner = state.inner_state
     expected = np.prod([beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)) for t in range(1, 6)])
     assert inner.mu_product.dtype == jnp.float64
     np.testing.assert_allclose(inner.mu_product, expected, rtol=1e-14)
 
 
 def test_mu_product_is_float32_without_x64():
-    (inner,) = [s for s in js.nadam().init({"w": jnp.ones(2, jnp.bfloat16)}).inner_state if isinstance(s, NAdamState)]
+    inner = js.nadam().init({"w": jnp.ones(2, jnp.bfloat16)}).inner_state
     assert inner.mu_product.dtype == jnp.float32 and jax.tree.leaves(inner.exp_avg)[0].dtype == jnp.float32

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxsched as js
-from jaxsched.optimizers.radam import rectification
+from jaxsched.optimizers._radam import rectification
 from tests.optim_contract import adam_family_invalid, contract_tests
 from tests.optim_parity import Case, TORCH_STEPLR, parity_tests, rising_beta1, steplr, torch_betas
 

@@ -7,7 +7,7 @@ import pytest
 from jax.experimental import sparse
 
 import jaxsched as js
-from jaxsched.optimizers.sparse_adam import SparseAdamState
+from jaxsched.optimizers._sparse_adam import SparseAdamState
 from tests.optim_contract import adam_family_invalid, contract_tests
 from tests.optim_parity import (
     Case,
@@ -111,7 +111,7 @@ def test_has_no_weight_decay():
 
 
 def _inner(state) -> SparseAdamState:
-    (inner,) = [s for s in state.inner_state if isinstance(s, SparseAdamState)]
+    inner = state.inner_state
     return inner
 
 

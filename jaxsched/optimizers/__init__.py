@@ -1,19 +1,34 @@
-"""One thin module per ``torch.optim`` optimizer; each composes its own math in torch's update order."""
+"""One thin private module per ``torch.optim`` optimizer; each composes its own math in torch's
+update order (``_compose.torch_optimizer``). The math of optimizer ``name`` is ``scale_by_<name>`` in
+``_<name>.py``; its state type is re-exported here and at the top level (``js.AdamState``)."""
 
-from jaxsched.optimizers.adadelta import adadelta
-from jaxsched.optimizers.adagrad import adagrad
-from jaxsched.optimizers.adam import adam, adamw
-from jaxsched.optimizers.adamax import adamax
-from jaxsched.optimizers.asgd import asgd, asgd_averaged_params
-from jaxsched.optimizers.lbfgs import lbfgs
-from jaxsched.optimizers.nadam import nadam
-from jaxsched.optimizers.radam import radam
-from jaxsched.optimizers.rmsprop import rmsprop
-from jaxsched.optimizers.rprop import rprop
-from jaxsched.optimizers.sgd import sgd
-from jaxsched.optimizers.sparse_adam import sparse_adam
+from jaxsched.optimizers._adadelta import AdadeltaState as AdadeltaState, adadelta as adadelta
+from jaxsched.optimizers._adagrad import AdagradState as AdagradState, adagrad as adagrad
+from jaxsched.optimizers._adam import AdamState as AdamState, adam as adam, adamw as adamw
+from jaxsched.optimizers._adamax import AdamaxState as AdamaxState, adamax as adamax
+from jaxsched.optimizers._asgd import AsgdState as AsgdState, asgd as asgd, asgd_averaged_params as asgd_averaged_params
+from jaxsched.optimizers._lbfgs import LbfgsState as LbfgsState, lbfgs as lbfgs
+from jaxsched.optimizers._nadam import NAdamState as NAdamState, nadam as nadam
+from jaxsched.optimizers._radam import RAdamState as RAdamState, radam as radam
+from jaxsched.optimizers._rmsprop import RmspropState as RmspropState, rmsprop as rmsprop
+from jaxsched.optimizers._rprop import RpropState as RpropState, rprop as rprop
+from jaxsched.optimizers._sgd import sgd as sgd
+from jaxsched.optimizers._sparse_adam import SparseAdamState as SparseAdamState, sparse_adam as sparse_adam
+from jaxsched.transforms._momentum import TraceState as TraceState
 
 __all__ = [
+    "AdadeltaState",
+    "AdagradState",
+    "AdamState",
+    "AdamaxState",
+    "AsgdState",
+    "LbfgsState",
+    "NAdamState",
+    "RAdamState",
+    "RmspropState",
+    "RpropState",
+    "SparseAdamState",
+    "TraceState",
     "adadelta",
     "adagrad",
     "adam",

@@ -6,30 +6,35 @@ under ``jit``, ``vmap`` and ``grad`` with respect to their float constructor arg
 exact at any int32 step: cycle positions are computed on integers before converting to float.
 """
 
-from jaxsched.schedules.combinators import join, per_epoch, product, warmup
-from jaxsched.schedules.cosine import (
-    cosine_annealing,
-    cosine_annealing_warm_restarts,
-    cosine_decay,
-    cosine_decay_restarts,
-    linear_cosine_decay,
-    noisy_linear_cosine_decay,
+from jaxsched.schedules._combinators import join as join, per_epoch as per_epoch, product as product, warmup as warmup
+from jaxsched.schedules._cosine import (
+    cosine_annealing as cosine_annealing,
+    cosine_annealing_warm_restarts as cosine_annealing_warm_restarts,
+    cosine_decay as cosine_decay,
+    cosine_decay_restarts as cosine_decay_restarts,
+    linear_cosine_decay as linear_cosine_decay,
+    noisy_linear_cosine_decay as noisy_linear_cosine_decay,
 )
-from jaxsched.schedules.cyclic import cyclic, cyclic_momentum, one_cycle, one_cycle_momentum
-from jaxsched.schedules.decay import (
-    constant,
-    exponential_decay,
-    inverse_sqrt_decay,
-    inverse_time_decay,
-    linear,
-    multistep_decay,
-    natural_exp_decay,
-    piecewise_constant,
-    piecewise_linear,
-    polynomial_decay,
-    step_decay,
+from jaxsched.schedules._cyclic import (
+    cyclic as cyclic,
+    cyclic_momentum as cyclic_momentum,
+    one_cycle as one_cycle,
+    one_cycle_momentum as one_cycle_momentum,
 )
-from jaxsched.schedules.functional import lambda_lr, multiplicative
+from jaxsched.schedules._decay import (
+    constant as constant,
+    exponential_decay as exponential_decay,
+    inverse_sqrt_decay as inverse_sqrt_decay,
+    inverse_time_decay as inverse_time_decay,
+    linear as linear,
+    multistep_decay as multistep_decay,
+    natural_exp_decay as natural_exp_decay,
+    piecewise_constant as piecewise_constant,
+    piecewise_linear as piecewise_linear,
+    polynomial_decay as polynomial_decay,
+    step_decay as step_decay,
+)
+from jaxsched.schedules._functional import lambda_lr as lambda_lr, multiplicative as multiplicative
 
 __all__ = [
     "constant",

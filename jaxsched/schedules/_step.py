@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core.base import hyperparam_dtype
-from jaxsched.core.validation import check_int, check_number
+from jaxsched.core._base import hyperparam_dtype
+from jaxsched.core._validation import check_int, check_number
 
 
 def as_step(step: Any) -> jax.Array:

@@ -11,12 +11,12 @@ Example::
 """
 
 from jaxsched.testing.assertions import (
-    assert_continuous_at,
-    assert_no_recompile,
-    assert_schedule_bounded,
-    assert_schedule_monotone,
-    assert_schedule_periodic,
-    assert_trees_close,
+    assert_continuous_at as assert_continuous_at,
+    assert_no_recompile as assert_no_recompile,
+    assert_schedule_bounded as assert_schedule_bounded,
+    assert_schedule_monotone as assert_schedule_monotone,
+    assert_schedule_periodic as assert_schedule_periodic,
+    assert_trees_close as assert_trees_close,
 )
 
 __all__ = [

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core.base import first_difference
+from jaxsched.core._base import first_difference
 
 Steps = Any  # a count n (steps 0..n-1) or an explicit sequence/array of steps
 

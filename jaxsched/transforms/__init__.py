@@ -4,11 +4,23 @@ Wrap them with :func:`jaxsched.inject_hyperparams` to keep hyperparameters in th
 schedules; the top-level ``js.clip_by_global_norm`` etc. are exactly that.
 """
 
-from jaxsched.transforms.clipping import clip, clip_by_global_norm, global_norm
-from jaxsched.transforms.momentum import TraceState, trace
-from jaxsched.transforms.precision import low_precision_state
-from jaxsched.transforms.non_finite import SkipNonFiniteState, all_finite, skip_non_finite
-from jaxsched.transforms.scaling import add_weight_decay, negate, scale_by_learning_rate
+from jaxsched.transforms._clipping import (
+    clip as clip,
+    clip_by_global_norm as clip_by_global_norm,
+    global_norm as global_norm,
+)
+from jaxsched.transforms._momentum import TraceState as TraceState, trace as trace
+from jaxsched.transforms._precision import low_precision_state as low_precision_state
+from jaxsched.transforms._non_finite import (
+    SkipNonFiniteState as SkipNonFiniteState,
+    all_finite as all_finite,
+    skip_non_finite as skip_non_finite,
+)
+from jaxsched.transforms._scaling import (
+    add_weight_decay as add_weight_decay,
+    negate as negate,
+    scale_by_learning_rate as scale_by_learning_rate,
+)
 
 __all__ = [
     "TraceState",

@@ -7,9 +7,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
-from jaxsched.core.validation import check_bool, check_nonnegative, check_number
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
+from jaxsched.core._validation import check_bool, check_nonnegative, check_number
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class AdadeltaState(NamedTuple):
@@ -19,7 +19,7 @@ class AdadeltaState(NamedTuple):
     acc_delta: PyTree
 
 
-def scale_by_adadelta(rho, eps) -> GradientTransformation:
+def scale_by_adadelta(*, rho, eps) -> GradientTransformation:
     """Adadelta's direction (the learning rate is applied afterwards)::
 
         square_avg = rho * square_avg + (1 - rho) * g^2
@@ -91,7 +91,7 @@ def adadelta(
     check_nonnegative("weight_decay", weight_decay)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_adadelta(h.rho, h.eps),
+        scale_by_adadelta,
         dict(learning_rate=learning_rate, rho=rho, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
     )

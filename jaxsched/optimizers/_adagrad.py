@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -16,8 +16,8 @@ from jaxsched.core.base import (
     state_dtype,
     zero_step,
 )
-from jaxsched.core.validation import check_bool, check_nonnegative
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool, check_nonnegative
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class AdagradState(NamedTuple):
@@ -27,7 +27,7 @@ class AdagradState(NamedTuple):
     sum: PyTree
 
 
-def scale_by_adagrad(learning_rate, lr_decay, initial_accumulator_value, eps) -> GradientTransformation:
+def scale_by_adagrad(*, learning_rate, lr_decay, initial_accumulator_value, eps) -> GradientTransformation:
     """Adagrad's whole step, its decayed learning rate included (``t`` = 1 on the first update)::
 
         sum    = sum + g * g                       (sum = initial_accumulator_value at first)
@@ -106,7 +106,7 @@ def adagrad(
     check_nonnegative("eps", eps)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_adagrad(h.learning_rate, h.lr_decay, h.initial_accumulator_value, h.eps),
+        scale_by_adagrad,
         dict(
             learning_rate=learning_rate,
             lr_decay=lr_decay,
@@ -116,5 +116,4 @@ def adagrad(
         ),
         maximize=maximize,
         # the decayed learning rate clr belongs to Adagrad's own math
-        applies_learning_rate=True,
     )

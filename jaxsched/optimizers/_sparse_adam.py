@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import sparse
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -16,12 +16,20 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool, check_positive
-from jaxsched.optimizers.adam import bias_correction, check_adam_family_args, step_count
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool, check_positive
+from jaxsched.optimizers._adam import bias_correction, check_adam_family_args, step_count
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class SparseAdamState(NamedTuple):
+    """State of :func:`sparse_adam` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      step: updates made so far (every update counts, present entries or not).
+      exp_avg: first moment ``m`` (only present entries move).
+      exp_avg_sq: second moment ``v``.
+    """
+
     step: jax.Array
     exp_avg: PyTree
     exp_avg_sq: PyTree
@@ -40,7 +48,7 @@ def gradient_presence(grad) -> jax.Array:
     return grad != 0
 
 
-def scale_by_sparse_adam(beta1, beta2, eps) -> GradientTransformation:
+def scale_by_sparse_adam(*, betas, eps) -> GradientTransformation:
     """SparseAdam's direction on present entries, 0 elsewhere (torch's ``F.sparse_adam``)::
 
         m = m + (g - m)(1 - beta1);   v = v + (g^2 - v)(1 - beta2)       (present entries only)
@@ -49,6 +57,7 @@ def scale_by_sparse_adam(beta1, beta2, eps) -> GradientTransformation:
     ``t`` counts every update, present entries or not. ``update`` takes dense gradients and an
     optional ``gradient_present`` tree of bool masks (default: the nonzero entries).
     """
+    beta1, beta2 = betas
 
     def init(params):
         return SparseAdamState(zero_step(), tree_zeros_state(params), tree_zeros_state(params))
@@ -120,7 +129,7 @@ def sparse_adam(
     betas = check_adam_family_args(learning_rate, betas, eps)
     check_bool("maximize", maximize)
     dense_optimizer = torch_optimizer(
-        lambda h: scale_by_sparse_adam(h.betas[0], h.betas[1], h.eps),
+        scale_by_sparse_adam,
         dict(learning_rate=learning_rate, betas=betas, eps=eps),
         maximize=maximize,
     )

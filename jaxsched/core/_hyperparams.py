@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     OptState,
     call_update,
@@ -30,7 +30,7 @@ from jaxsched.core.base import (
     increment_step,
     zero_step,
 )
-from jaxsched.core.validation import is_schedule
+from jaxsched.core._validation import is_schedule
 
 
 class Scheduled(NamedTuple):
@@ -176,7 +176,7 @@ def inject_hyperparams(
 
 
 def _is_node(x: Any) -> bool:
-    from jaxsched.core.combinators import PartitionState
+    from jaxsched.core._combinators import PartitionState
 
     return isinstance(x, (HyperparamsState, PartitionState))
 
@@ -196,7 +196,7 @@ def get_hyperparams(state: OptState) -> dict[str, Any]:
 
         js.get_hyperparams(state)["learning_rate"]      # current learning rate
     """
-    from jaxsched.core.combinators import PartitionState
+    from jaxsched.core._combinators import PartitionState
 
     result: dict[str, Any] = {}
     for node in _nodes(state):

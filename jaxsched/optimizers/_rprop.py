@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -16,8 +16,8 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool, check_nonnegative, check_number, check_pair, is_schedule
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool, check_nonnegative, check_number, check_pair, is_schedule
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class RpropState(NamedTuple):
@@ -28,7 +28,7 @@ class RpropState(NamedTuple):
     step_size: PyTree
 
 
-def scale_by_rprop(learning_rate, etas, step_sizes) -> GradientTransformation:
+def scale_by_rprop(*, learning_rate, etas, step_sizes) -> GradientTransformation:
     """Rprop's whole step, learning rate included::
 
         s         = sign(g * prev)
@@ -127,8 +127,7 @@ def rprop(
     step_sizes = _check_step_sizes(step_sizes)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_rprop(h.learning_rate, h.etas, h.step_sizes),
+        scale_by_rprop,
         dict(learning_rate=learning_rate, etas=etas, step_sizes=step_sizes),
         maximize=maximize,
-        applies_learning_rate=True,
     )

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core.base import GradientTransformation, OptState, PyTree, call_update, first_difference
-from jaxsched.core.validation import check_int
+from jaxsched.core._base import GradientTransformation, OptState, PyTree, call_update, first_difference
+from jaxsched.core._validation import check_int
 
 DEFAULT_MAX_LEAF_SIZE = 16384
 # At most this many elements are packed per dtype; further leaves stay separate. The per-step

@@ -7,8 +7,8 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import Schedule
-from jaxsched.core.validation import check_bool, check_choice, check_int, check_nonnegative, check_number, check_positive
+from jaxsched.core._base import Schedule
+from jaxsched.core._validation import check_bool, check_choice, check_int, check_nonnegative, check_number, check_positive
 from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, safe_divide, to_float
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -16,31 +16,41 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool
-from jaxsched.optimizers.adam import (
+from jaxsched.core._validation import check_bool
+from jaxsched.optimizers._adam import (
     bias_correction,
     check_adam_family_args,
     step_count,
     update_first_moment,
     update_second_moment,
 )
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class NAdamState(NamedTuple):
+    """State of :func:`nadam` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      step: updates made so far.
+      mu_product: ``mu_1 * ... * mu_t``, one scalar (torch keeps an equal copy per parameter).
+      exp_avg: first moment ``m``.
+      exp_avg_sq: second moment ``v``.
+    """
+
     step: jax.Array
     mu_product: jax.Array  # prod of mu_1..mu_t; one scalar (torch keeps an equal copy per parameter)
     exp_avg: PyTree
     exp_avg_sq: PyTree
 
 
-def scale_by_nadam(beta1, beta2, eps, momentum_decay) -> GradientTransformation:
+def scale_by_nadam(*, betas, eps, momentum_decay) -> GradientTransformation:
     """NAdam's direction, before the learning rate (torch's ``_single_tensor_nadam``)::
 
         mu_t = beta1 (1 - 0.5 * 0.96^(t * momentum_decay));  mu_product = mu_product * mu_t
         m = m + (g - m)(1 - beta1);  v = beta2 v + (1 - beta2) g^2;  denom = sqrt(v / (1 - beta2^t)) + eps
         d = (1 - mu_t) / (1 - mu_product) * g / denom + mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
     """
+    beta1, beta2 = betas
 
     def momentum_cache(t):
         return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
@@ -118,7 +128,7 @@ def nadam(
     check_bool("decoupled_weight_decay", decoupled_weight_decay)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_nadam(h.betas[0], h.betas[1], h.eps, h.momentum_decay),
+        scale_by_nadam,
         dict(
             learning_rate=learning_rate,
             betas=betas,

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
-from jaxsched.core.combinators import chain
-from jaxsched.core.validation import check_bool, check_nonnegative, check_number, is_zero
-from jaxsched.optimizers.compose import torch_optimizer
-from jaxsched.transforms.momentum import trace
+from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
+from jaxsched.core._validation import check_bool, check_nonnegative, check_number, is_zero
+from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.transforms._momentum import update_momentum_buffer
 
 
 class RmspropState(NamedTuple):
-    """torch's RMSprop state: running average of squared gradients, and of gradients (``None``
-    unless centered). The momentum buffer lives in the following ``trace``'s state."""
+    """State of :func:`rmsprop` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      square_avg: running average of squared gradients.
+      grad_avg: running average of gradients with ``centered=True``, else ``None``.
+      momentum_buffer: the momentum buffer when ``momentum`` is nonzero, else ``None``.
+    """
 
     square_avg: PyTree
     grad_avg: PyTree | None
+    momentum_buffer: PyTree | None
 
 
 def _torch_lerp(start, end, weight):
@@ -28,18 +35,24 @@ def _torch_lerp(start, end, weight):
     return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
 
 
-def scale_by_rms(alpha, eps, centered: bool) -> GradientTransformation:
-    """RMSprop's direction (momentum and learning rate are applied afterwards)::
+def scale_by_rmsprop(*, alpha, eps, momentum, centered: bool, with_momentum: bool) -> GradientTransformation:
+    """RMSprop's direction, before the learning rate (torch's ``_single_tensor_rmsprop``)::
 
         square_avg = alpha * square_avg + (1 - alpha) * g^2
         grad_avg   = lerp(grad_avg, g, 1 - alpha)                         (centered only)
         u          = g / (sqrt(square_avg - grad_avg^2 if centered else square_avg) + eps)
+        buf        = momentum * buf + u;   u = buf                        (with_momentum only)
 
-    Raw block: ``alpha``, ``eps`` are numbers or arrays; ``centered`` is structural.
+    Raw block: ``alpha``, ``eps``, ``momentum`` are numbers or arrays; ``centered`` and
+    ``with_momentum`` are structural.
     """
 
     def init(params):
-        return RmspropState(tree_zeros_state(params), tree_zeros_state(params) if centered else None)
+        return RmspropState(
+            tree_zeros_state(params),
+            tree_zeros_state(params) if centered else None,
+            tree_zeros_state(params) if with_momentum else None,
+        )
 
     def update(updates, state, params=None, **extra_args):
         del params, extra_args
@@ -53,7 +66,11 @@ def scale_by_rms(alpha, eps, centered: bool) -> GradientTransformation:
         else:
             grad_avg, variance = None, square_avg
         new_updates = jax.tree.map(lambda g, var: g / (jnp.sqrt(var) + eps), grads, variance)
-        return new_updates, RmspropState(square_avg, grad_avg)
+        buffer = None
+        if with_momentum:
+            # torch's buffer starts at 0, so its first step is m * 0 + u: no special first step
+            buffer = new_updates = update_momentum_buffer(new_updates, state.momentum_buffer, momentum)
+        return new_updates, RmspropState(square_avg, grad_avg, buffer)
 
     return GradientTransformation(init, update)
 
@@ -108,15 +125,8 @@ def rmsprop(
     check_nonnegative("momentum", momentum)
     check_bool("centered", centered)
     check_bool("maximize", maximize)
-    use_momentum = not is_zero(momentum)
-
-    def math(h):
-        rms = scale_by_rms(h.alpha, h.eps, centered)
-        # torch's buffer starts at 0, so its first step m * 0 + u equals trace's undampened first step
-        return chain(rms, trace(h.momentum, 0.0)) if use_momentum else rms
-
     return torch_optimizer(
-        math,
+        functools.partial(scale_by_rmsprop, centered=centered, with_momentum=not is_zero(momentum)),
         dict(learning_rate=learning_rate, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum),
         maximize=maximize,
         off_when_zero=("weight_decay", "momentum"),

@@ -8,8 +8,8 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import Schedule
-from jaxsched.core.validation import check_bool, check_int, check_nonnegative
+from jaxsched.core._base import Schedule
+from jaxsched.core._validation import check_bool, check_int, check_nonnegative
 from jaxsched.schedules._step import as_float, as_step, check_real, check_steps, check_values, ratio, to_float
 
 

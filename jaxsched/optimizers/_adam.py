@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -16,8 +17,8 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool, check_nonnegative, check_pair, check_unit_interval
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool, check_nonnegative, check_pair, check_unit_interval
+from jaxsched.optimizers._compose import torch_optimizer
 
 # --- shared by the Adam family (adam, adamax, nadam, radam, sparse_adam) ---------------------------
 
@@ -66,18 +67,30 @@ def update_second_moment(grads: PyTree, exp_avg_sq: PyTree, beta2: jax.Array) ->
 
 
 class AdamState(NamedTuple):
+    """State of :func:`adam` and :func:`adamw` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      step: updates made so far (torch's ``state["step"]``).
+      exp_avg: first moment ``m``, one array per parameter.
+      exp_avg_sq: second moment ``v``.
+      max_exp_avg_sq: running maximum of ``v`` with ``amsgrad=True``, else ``None``.
+    """
+
     step: jax.Array
     exp_avg: PyTree
     exp_avg_sq: PyTree
-    max_exp_avg_sq: PyTree  # None unless amsgrad
+    max_exp_avg_sq: PyTree | None
 
 
-def scale_by_adam(beta1, beta2, eps, amsgrad: bool = False) -> GradientTransformation:
+def scale_by_adam(*, betas, eps, amsgrad: bool = False) -> GradientTransformation:
     """Adam's direction, before the learning rate (torch's ``_single_tensor_adam``)::
 
         m = m + (g - m)(1 - beta1);   v = beta2 v + (1 - beta2) g^2;   vmax = max(vmax, v) (amsgrad)
         u = m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps) / (1 - beta1^t)
+
+    Raw block: ``betas`` is a pair of numbers or arrays, ``eps`` a number or array.
     """
+    beta1, beta2 = betas
 
     def init(params):
         return AdamState(
@@ -109,8 +122,9 @@ def _adam(learning_rate, betas, eps, weight_decay, amsgrad, maximize, decoupled_
     betas = check_adam_family_args(learning_rate, betas, eps, weight_decay=weight_decay)
     check_bool("amsgrad", amsgrad)
     check_bool("maximize", maximize)
+    check_bool("decoupled_weight_decay", decoupled_weight_decay)
     return torch_optimizer(
-        lambda h: scale_by_adam(h.betas[0], h.betas[1], h.eps, amsgrad),
+        functools.partial(scale_by_adam, amsgrad=amsgrad),
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
         decoupled_weight_decay=decoupled_weight_decay,
@@ -124,6 +138,7 @@ def adam(
     weight_decay: ScalarOrSchedule = 0.0,
     amsgrad: bool = False,
     maximize: bool = False,
+    decoupled_weight_decay: bool = False,
 ) -> GradientTransformation:
     """Adam, exactly ``torch.optim.Adam``.
 
@@ -134,7 +149,8 @@ def adam(
         vmax = max(vmax, v)                                  (amsgrad; the max of the raw v)
         p = p - learning_rate / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
 
-    PyTorch: ``torch.optim.Adam(params, lr, betas, eps, weight_decay, amsgrad, maximize=...)``.
+    PyTorch: ``torch.optim.Adam(params, lr, betas, eps, weight_decay, amsgrad, maximize=...,
+    decoupled_weight_decay=...)``.
     TensorFlow: ``tf.keras.optimizers.Adam`` (it adds ``epsilon`` to the uncorrected ``sqrt(v)``, and
     its ``weight_decay`` is decoupled). Optax: ``optax.adam`` (``eps`` placed as here).
 
@@ -146,6 +162,8 @@ def adam(
         then not be changed with ``set_hyperparams``.
       amsgrad: keep the running maximum of ``v`` (AMSGrad).
       maximize: maximize the objective instead of minimizing it.
+      decoupled_weight_decay: apply ``weight_decay`` as AdamW does (``p *= 1 - learning_rate *
+        weight_decay``) instead of as L2; then ``adam`` equals :func:`adamw` (torch 2.13's option).
 
     Example::
 
@@ -154,7 +172,7 @@ def adam(
         updates, state = tx.update(grads, state, params)
         params = js.apply_updates(params, updates)
     """
-    return _adam(learning_rate, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay=False)
+    return _adam(learning_rate, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
 
 def adamw(

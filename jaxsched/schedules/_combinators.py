@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import jax.numpy as jnp
 
-from jaxsched.core.base import Schedule
-from jaxsched.core.validation import check_int
+from jaxsched.core._base import Schedule
+from jaxsched.core._validation import check_int
 from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, check_steps, to_float
 
 

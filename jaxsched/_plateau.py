@@ -30,8 +30,8 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step
-from jaxsched.core.validation import check_choice, check_int, check_nonnegative, check_number
+from jaxsched.core._base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step
+from jaxsched.core._validation import check_choice, check_int, check_nonnegative, check_number
 
 _COUNTER_MAX = int(jnp.iinfo(STEP_DTYPE).max)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from jaxsched.core.base import GradientTransformation, ScalarOrSchedule
-from jaxsched.core.validation import check_bool, check_nonnegative, is_schedule, is_zero
-from jaxsched.optimizers.compose import torch_optimizer
-from jaxsched.transforms.momentum import trace
+import functools
+
+from jaxsched.core._base import GradientTransformation, ScalarOrSchedule
+from jaxsched.core._validation import check_bool, check_nonnegative, is_schedule, is_zero
+from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.transforms._momentum import trace
 
 
 def sgd(
@@ -57,11 +59,8 @@ def sgd(
         )
     use_momentum = not is_zero(momentum)
 
-    def math(h):
-        return trace(h.momentum, h.dampening, nesterov) if use_momentum else None
-
     return torch_optimizer(
-        math,
+        functools.partial(trace, nesterov=nesterov) if use_momentum else None,
         dict(learning_rate=learning_rate, momentum=momentum, dampening=dampening, weight_decay=weight_decay),
         maximize=maximize,
         off_when_zero=("weight_decay", "momentum"),

@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 import jax
 import numpy as np
 
-from jaxsched.core.base import GradientTransformation, OptState, Params, PyTree, call_update
+from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update
 
 Mask = Union[PyTree, Callable[[Params], PyTree]]
 Labels = Union[PyTree, Callable[[Params], PyTree]]

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import Schedule
+from jaxsched.core._base import Schedule
 from jaxsched.schedules._step import as_float, as_step, check_callable, check_real
 
 

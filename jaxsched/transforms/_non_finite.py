@@ -7,11 +7,19 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import GradientTransformation, OptState, call_update, increment_step, zero_step
-from jaxsched.core.validation import check_int
+from jaxsched.core._base import GradientTransformation, OptState, call_update, increment_step, zero_step
+from jaxsched.core._validation import check_int
 
 
 class SkipNonFiniteState(NamedTuple):
+    """State of :func:`skip_non_finite`.
+
+    Attributes:
+      inner_state: the wrapped transformation's state (unchanged by a skipped step).
+      consecutive_skips: skipped steps since the last applied one.
+      total_skips: skipped steps over the whole run.
+    """
+
     inner_state: OptState
     consecutive_skips: jax.Array
     total_skips: jax.Array

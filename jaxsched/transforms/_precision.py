@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import GradientTransformation, call_update
+from jaxsched.core._base import GradientTransformation, call_update
 
 
 def _is_per_parameter(x: Any) -> bool:

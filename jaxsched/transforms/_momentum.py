@@ -7,12 +7,24 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import GradientTransformation, PyTree, increment_step, tree_zeros_state, zero_step
+from jaxsched.core._base import GradientTransformation, PyTree, increment_step, tree_zeros_state, zero_step
 
 
 class TraceState(NamedTuple):
+    """State of :func:`trace` (``js.sgd(momentum>0)``'s ``state.inner_state``).
+
+    Attributes:
+      step: updates made so far (the first one starts the buffer undampened).
+      momentum_buffer: torch's ``momentum_buffer``, one array per parameter.
+    """
+
     step: jax.Array
     momentum_buffer: PyTree
+
+
+def update_momentum_buffer(updates: PyTree, buffer: PyTree, momentum, gradient_coefficient=1) -> PyTree:
+    """``buf = momentum * buf + gradient_coefficient * u``, in the buffer's dtype (torch's ``buf.mul_().add_()``)."""
+    return jax.tree.map(lambda u, buf: (momentum * buf + gradient_coefficient * u).astype(buf.dtype), updates, buffer)
 
 
 def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransformation:
@@ -35,9 +47,7 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
         # torch starts the buffer at the first gradient, undampened: with the buffer at zero that is
         # a gradient coefficient of 1 on the first step and 1 - dampening after (one scalar, no select).
         gradient_coefficient = 1 - dampening * (state.step > 0)
-        buffer = jax.tree.map(
-            lambda u, buf: (momentum * buf + gradient_coefficient * u).astype(buf.dtype), updates, state.momentum_buffer
-        )
+        buffer = update_momentum_buffer(updates, state.momentum_buffer, momentum, gradient_coefficient)
         if nesterov:
             updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer)
         else:

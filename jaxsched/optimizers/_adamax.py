@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -15,22 +15,31 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool
-from jaxsched.optimizers.adam import bias_correction, check_adam_family_args, step_count, update_first_moment
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool
+from jaxsched.optimizers._adam import bias_correction, check_adam_family_args, step_count, update_first_moment
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class AdamaxState(NamedTuple):
+    """State of :func:`adamax` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      step: updates made so far.
+      exp_avg: first moment ``m``.
+      exp_inf: exponentially weighted infinity norm ``u``.
+    """
+
     step: jax.Array
     exp_avg: PyTree
     exp_inf: PyTree
 
 
-def scale_by_adamax(beta1, beta2, eps) -> GradientTransformation:
+def scale_by_adamax(*, betas, eps) -> GradientTransformation:
     """Adamax's direction, before the learning rate (torch's ``_single_tensor_adamax``)::
 
         m = m + (g - m)(1 - beta1);   u = max(beta2 u, |g| + eps);   d = m / u / (1 - beta1^t)
     """
+    beta1, beta2 = betas
 
     def init(params):
         return AdamaxState(zero_step(), tree_zeros_state(params), tree_zeros_state(params))
@@ -87,7 +96,7 @@ def adamax(
     betas = check_adam_family_args(learning_rate, betas, eps, weight_decay=weight_decay)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_adamax(h.betas[0], h.betas[1], h.eps),
+        scale_by_adamax,
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
     )

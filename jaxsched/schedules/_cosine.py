@@ -10,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core.base import Schedule, hyperparam_dtype
-from jaxsched.core.validation import check_int, check_nonnegative, check_number
+from jaxsched.core._base import Schedule, hyperparam_dtype
+from jaxsched.core._validation import check_int, check_nonnegative, check_number
 from jaxsched.schedules._step import as_float, as_step, check_real, position, to_float
 
 # Restart tables longer than this (t_mul barely above 1) would be large constants in every trace.

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxsched.core.base import PyTree
+from jaxsched.core._base import PyTree
 
 
 def _is_replicated(x: Any) -> bool:

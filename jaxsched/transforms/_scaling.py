@@ -1,7 +1,7 @@
 """Elementwise building blocks shared by the optimizers: sign, weight decay, learning rate.
 
 These are raw blocks: hyperparameters are numbers or arrays. Optimizers compose them inside
-:func:`jaxsched.core.hyperparams.injected`, which supplies the current (possibly scheduled) values;
+:func:`jaxsched.core._hyperparams.injected`, which supplies the current (possibly scheduled) values;
 the top-level ``js.scale_by_learning_rate`` etc. are the same blocks with their hyperparameters
 kept in the state.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import jax
 
-from jaxsched.core.base import EmptyState, GradientTransformation, check_has_params
+from jaxsched.core._base import EmptyState, GradientTransformation, check_has_params
 
 
 def _stateless(fn, needs_params: str | None = None) -> GradientTransformation:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -15,21 +15,29 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool
-from jaxsched.optimizers.adam import (
+from jaxsched.core._validation import check_bool
+from jaxsched.optimizers._adam import (
     bias_correction,
     check_adam_family_args,
     step_count,
     update_first_moment,
     update_second_moment,
 )
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.optimizers._compose import torch_optimizer
 
 # torch rectifies once the approximated SMA length exceeds this.
 RECTIFICATION_THRESHOLD = 5.0
 
 
 class RAdamState(NamedTuple):
+    """State of :func:`radam` (``state.inner_state``), with torch's names.
+
+    Attributes:
+      step: updates made so far.
+      exp_avg: first moment ``m``.
+      exp_avg_sq: second moment ``v``.
+    """
+
     step: jax.Array
     exp_avg: PyTree
     exp_avg_sq: PyTree
@@ -52,7 +60,7 @@ def rectification(beta2, t) -> tuple[jax.Array, jax.Array]:
     return rectify, rect
 
 
-def scale_by_radam(beta1, beta2, eps) -> GradientTransformation:
+def scale_by_radam(*, betas, eps) -> GradientTransformation:
     """RAdam's direction, before the learning rate (torch's ``_single_tensor_radam``)::
 
         m = m + (g - m)(1 - beta1);   v = beta2 v + (1 - beta2) g^2;   mhat = m / (1 - beta1^t)
@@ -61,6 +69,7 @@ def scale_by_radam(beta1, beta2, eps) -> GradientTransformation:
 
     The switch is a ``jnp.where`` on the step, so it works under ``jit`` with scheduled betas.
     """
+    beta1, beta2 = betas
 
     def init(params):
         return RAdamState(zero_step(), tree_zeros_state(params), tree_zeros_state(params))
@@ -129,7 +138,7 @@ def radam(
     check_bool("decoupled_weight_decay", decoupled_weight_decay)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_radam(h.betas[0], h.betas[1], h.eps),
+        scale_by_radam,
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
         decoupled_weight_decay=decoupled_weight_decay,

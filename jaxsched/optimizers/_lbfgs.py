@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     STEP_DTYPE,
     GradientTransformation,
     ScalarOrSchedule,
@@ -24,8 +24,8 @@ from jaxsched.core.base import (
     increment_step,
     state_dtype,
 )
-from jaxsched.core.hyperparams import injected
-from jaxsched.core.validation import check_choice, check_int, check_nonnegative
+from jaxsched.core._hyperparams import injected
+from jaxsched.core._validation import check_choice, check_int, check_nonnegative
 
 # torch's constants: curvature pairs need y.s above this; strong-Wolfe sufficient decrease and
 # curvature factors; the line search's bracket-width tolerance (torch's step() does not pass its

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import (
+from jaxsched.core._base import (
     GradientTransformation,
     OptState,
     PyTree,
@@ -19,8 +19,8 @@ from jaxsched.core.base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core.validation import check_bool, check_nonnegative
-from jaxsched.optimizers.compose import torch_optimizer
+from jaxsched.core._validation import check_bool, check_nonnegative
+from jaxsched.optimizers._compose import torch_optimizer
 
 
 class AsgdState(NamedTuple):
@@ -32,7 +32,7 @@ class AsgdState(NamedTuple):
     ax: PyTree
 
 
-def scale_by_asgd(learning_rate, lambd, alpha, t0) -> GradientTransformation:
+def scale_by_asgd(*, learning_rate, lambd, alpha, t0) -> GradientTransformation:
     """ASGD's whole step, learning rate included (the update is ``p_new - p``)::
 
         p_new = p * (1 - lambd * eta) - eta * g
@@ -122,10 +122,9 @@ def asgd(
     check_nonnegative("weight_decay", weight_decay)
     check_bool("maximize", maximize)
     return torch_optimizer(
-        lambda h: scale_by_asgd(h.learning_rate, h.lambd, h.alpha, h.t0),
+        scale_by_asgd,
         dict(learning_rate=learning_rate, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay),
         maximize=maximize,
-        applies_learning_rate=True,
     )
 
 

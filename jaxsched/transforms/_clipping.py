@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core.base import EmptyState, GradientTransformation
+from jaxsched.core._base import EmptyState, GradientTransformation
 
 
 def global_norm(tree) -> jax.Array:
