@@ -114,6 +114,41 @@ def tree_zeros_state(params: Params) -> PyTree:
     return jax.tree.map(lambda p: jnp.zeros_like(p, dtype=state_dtype(p)), params)
 
 
+def is_complex(x: Any) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jnp.complexfloating)
+
+
+def torch_gradient(grads: PyTree) -> PyTree:
+    """``jax.grad``'s gradient in torch's convention: the conjugate on complex leaves, real leaves as they are.
+
+    For a real loss of a complex ``z``, ``jax.grad`` returns ``conj(dL/dRe z + i dL/dIm z)`` and torch's
+    ``.grad`` is ``dL/dRe z + i dL/dIm z``; jaxsched optimizers take ``jax.grad``'s and convert here.
+    """
+    return jax.tree.map(lambda g: jnp.conj(g) if is_complex(g) else g, grads)
+
+
+def real_view(tree: PyTree) -> PyTree:
+    """Each complex leaf as a real array with a trailing axis of 2 (torch's ``view_as_real``); others unchanged."""
+    return jax.tree.map(lambda x: jnp.stack([x.real, x.imag], axis=-1) if is_complex(x) else x, tree)
+
+
+def from_real_view(views: PyTree, like: PyTree) -> PyTree:
+    """Undo :func:`real_view`: leaves of ``views`` whose counterpart in ``like`` is complex become complex again."""
+    return jax.tree.map(
+        lambda view, x: jax.lax.complex(view[..., 0], view[..., 1]).astype(jnp.result_type(x)) if is_complex(x) else view,
+        views,
+        like,
+    )
+
+
+def first_complex_leaf(tree: PyTree) -> str | None:
+    """The path of the first complex leaf of ``tree`` (``None`` if it has none)."""
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        if is_complex(leaf):
+            return jax.tree_util.keystr(path)
+    return None
+
+
 def check_has_params(params: Params | None, who: str) -> None:
     if params is None:
         raise ValueError(f"{who} needs the current parameters: call update(grads, state, params)")

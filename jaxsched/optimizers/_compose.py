@@ -10,6 +10,10 @@ optimizer's state has the same layout whatever its flags::
     HyperparamsState(step, hyperparams={"learning_rate": ..., ...}, inner_state=<the math's own state>)
 
 e.g. ``js.adam(...).init(params).inner_state`` is always the :class:`~jaxsched.AdamState`.
+
+Complex parameters get torch's numbers: gradients arrive in ``jax.grad``'s convention and are
+conjugated into torch's, and the math runs on each complex value as a pair of reals (torch's
+``view_as_real``), its state kept complex like the parameters.
 """
 
 from __future__ import annotations
@@ -17,14 +21,25 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Iterable, Mapping
 
-from jaxsched.core._base import EmptyState, GradientTransformation, call_update, identity
+import jax
+
+from jaxsched.core._base import (
+    GradientTransformation,
+    call_update,
+    check_has_params,
+    first_complex_leaf,
+    from_real_view,
+    identity,
+    real_view,
+    torch_gradient,
+)
 from jaxsched.core._hyperparams import injected
 from jaxsched.core._validation import is_zero
-from jaxsched.transforms._scaling import add_weight_decay, negate, scale_by_learning_rate
 
 
-def _apply_stateless(tx: GradientTransformation, updates: Any, params: Any) -> Any:
-    return tx.update(updates, EmptyState(), params)[0]
+def _add_weight_decay(updates: Any, params: Any, weight_decay: Any) -> Any:
+    check_has_params(params, "weight_decay")
+    return jax.tree.map(lambda u, p: u + weight_decay * p, updates, params)
 
 
 def torch_optimizer(
@@ -34,6 +49,7 @@ def torch_optimizer(
     maximize: bool = False,
     decoupled_weight_decay: bool = False,
     off_when_zero: Iterable[str] = ("weight_decay",),
+    supports_complex: bool = True,
 ) -> GradientTransformation:
     """Compose ``math`` in torch's order, with every hyperparameter held in the state.
 
@@ -48,6 +64,7 @@ def torch_optimizer(
       decoupled_weight_decay: apply ``weight_decay`` after ``math`` (AdamW style) instead of as L2.
       off_when_zero: hyperparameters whose term is left out when they are a literal 0 (saves memory
         and a pass over the parameters; such a value is then read-only).
+      supports_complex: ``False`` where torch refuses complex parameters; ``init`` then refuses them.
     """
     fixed = {name for name in off_when_zero if name in hyperparams and is_zero(hyperparams[name])}
     decay = "weight_decay" in hyperparams and "weight_decay" not in fixed
@@ -57,18 +74,26 @@ def torch_optimizer(
     def build(**values: Any) -> GradientTransformation:
         own = identity() if math is None else math(**{name: values[name] for name in math_arguments})
 
+        def init(params):
+            complex_leaf = None if supports_complex else first_complex_leaf(params)
+            if complex_leaf is not None:
+                raise ValueError(f"parameter {complex_leaf} is complex, which this optimizer does not support (nor does torch)")
+            return own.init(params)
+
         def update(updates, state, params=None, **extra_args):
+            updates = torch_gradient(updates)
             if maximize:
-                updates = _apply_stateless(negate(), updates, params)
+                updates = jax.tree.map(lambda u: -u, updates)
             if decay and not decoupled_weight_decay:
-                updates = _apply_stateless(add_weight_decay(values["weight_decay"]), updates, params)
-            updates, state = call_update(own, updates, state, params, extra_args)
+                updates = _add_weight_decay(updates, params, values["weight_decay"])
+            real_updates, real_state = call_update(own, real_view(updates), real_view(state), real_view(params), extra_args)
+            updates, state = from_real_view(real_updates, updates), from_real_view(real_state, state)
             if decay and decoupled_weight_decay:
-                updates = _apply_stateless(add_weight_decay(values["weight_decay"]), updates, params)
+                updates = _add_weight_decay(updates, params, values["weight_decay"])
             if not applies_learning_rate:
-                updates = _apply_stateless(scale_by_learning_rate(values["learning_rate"]), updates, params)
+                updates = jax.tree.map(lambda u: -values["learning_rate"] * u, updates)
             return updates, state
 
-        return GradientTransformation(own.init, update)
+        return GradientTransformation(init, update)
 
     return injected(build, hyperparams, fixed)

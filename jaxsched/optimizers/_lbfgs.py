@@ -17,6 +17,7 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from jaxsched.core._base import (
+    first_complex_leaf,
     STEP_DTYPE,
     GradientTransformation,
     ScalarOrSchedule,
@@ -265,6 +266,11 @@ def _scale_by_lbfgs(learning_rate, tolerance_grad, tolerance_change, *, max_iter
     """The raw L-BFGS step for given hyperparameter values (arrays); see :func:`lbfgs`."""
 
     def init(params):
+        complex_leaf = first_complex_leaf(params)
+        if complex_leaf is not None:
+            # torch's LBFGS runs its real-valued line search and curvature tests on complex dot
+            # products without conjugation; there is no exact, meaningful counterpart to give.
+            raise ValueError(f"parameter {complex_leaf} is complex; lbfgs supports real parameters only")
         flat, _ = ravel_pytree(params)
         dtype = state_dtype(flat)
         vector, scalar, counter = jnp.zeros(flat.shape, dtype), jnp.zeros((), dtype), jnp.zeros((), STEP_DTYPE)

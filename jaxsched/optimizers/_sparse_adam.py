@@ -132,6 +132,7 @@ def sparse_adam(
         scale_by_sparse_adam,
         dict(learning_rate=learning_rate, betas=betas, eps=eps),
         maximize=maximize,
+        supports_complex=False,
     )
 
     def update(updates, state, params=None, **extra_args):
