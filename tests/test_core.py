@@ -168,7 +168,7 @@ def test_get_and_set_through_chain_and_partition():
     [
         ({"learning_rte": 0.1}, "unknown hyperparameter"),
         ({"momentum": 0.9}, "compiled out"),
-        ({"learning_rate": float("nan")}, "must be finite"),
+        ({"learning_rate": float("nan")}, "must be a finite number"),
     ],
 )
 def test_set_hyperparams_errors(values, message):

@@ -64,13 +64,23 @@ def identity() -> GradientTransformation:
 
 
 def apply_updates(params: Params, updates: Updates) -> Params:
-    """``params + updates`` leaf by leaf, keeping each parameter's dtype (as ``optax.apply_updates``)."""
-    return jax.tree.map(
-        lambda p, u: None if p is None else jnp.asarray(p + u).astype(jnp.asarray(p).dtype),
-        params,
-        updates,
-        is_leaf=lambda x: x is None,
-    )
+    """``params + updates`` leaf by leaf, keeping each parameter's dtype and shape (as ``optax.apply_updates``).
+
+    Raises ``ValueError`` naming the leaf where an update's shape differs from its parameter's
+    (broadcasting would silently reshape the parameter).
+    """
+
+    def apply(path, p, u):
+        if p is None:
+            return None
+        if jnp.shape(p) != jnp.shape(u):
+            raise ValueError(
+                f"apply_updates: the update for {jax.tree_util.keystr(path)} has shape {jnp.shape(u)}, "
+                f"the parameter {jnp.shape(p)}"
+            )
+        return jnp.asarray(p + u).astype(jnp.asarray(p).dtype)
+
+    return jax.tree_util.tree_map_with_path(apply, params, updates, is_leaf=lambda x: x is None)
 
 
 def accepts_extra_args(tx: GradientTransformation) -> bool:

@@ -8,6 +8,8 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 import jax
 import numpy as np
 
+from jaxsched.core._packing import Packed
+from jaxsched.core._validation import check_transformation
 from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update
 
 Mask = Union[PyTree, Callable[[Params], PyTree]]
@@ -24,8 +26,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         tx = js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3))
     """
     for i, tx in enumerate(transforms):
-        if not (callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))):
-            raise TypeError(f"chain argument {i} must be a GradientTransformation (init, update), got {tx!r}")
+        check_transformation(f"chain argument {i}", tx)
 
     def init(params):
         return tuple(tx.init(params) for tx in transforms)
@@ -43,7 +44,16 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 
 def _resolve(tree_or_fn: Any, params: Params) -> PyTree:
-    return tree_or_fn(params) if callable(tree_or_fn) else tree_or_fn
+    if not callable(tree_or_fn):
+        return tree_or_fn
+    is_packed = lambda x: isinstance(x, Packed)  # noqa: E731
+    if any(is_packed(x) for x in jax.tree.leaves(params, is_leaf=is_packed)):
+        # inside js.flatten the leaves are packed vectors: their paths and shapes are gone
+        raise ValueError(
+            "labels and masks computed from the parameters cannot see through js.flatten: put flatten inside "
+            "partition or masked, e.g. js.partition({label: js.flatten(tx), ...}, labels)"
+        )
+    return tree_or_fn(params)
 
 
 def _select(tree: PyTree, keep: PyTree) -> PyTree:
@@ -84,6 +94,8 @@ def masked(transform: GradientTransformation, mask: Mask) -> GradientTransformat
         no_decay_on_bias = js.masked(js.transforms.add_weight_decay(1e-4), lambda p: {k: k != "b" for k in p})
     """
 
+    check_transformation("masked's transform", transform)
+
     def init(params):
         keep = _check_mask(_resolve(mask, params), "mask")
         return MaskedState(transform.init(_select(params, keep)))
@@ -119,6 +131,10 @@ def partition(transforms: Mapping[str, GradientTransformation], labels: Labels) 
     Per-group hyperparameters are read as ``get_hyperparams(state)[label]`` and written with
     ``set_hyperparams(state, head={"learning_rate": ...})``.
     """
+    if not isinstance(transforms, Mapping):
+        raise TypeError(f"partition's transforms must be a dict label -> transformation, got {transforms!r}")
+    for label, tx in transforms.items():
+        check_transformation(f"partition's transform for label {label!r}", tx)
     transforms = dict(transforms)
 
     def label_tree(params):
@@ -181,6 +197,8 @@ def label_by_path(rules: Mapping[str, str], default: str | None = None) -> Calla
         labels({"backbone": {"w": w}, "classifier": {"w": w2}})
         # {"backbone": {"w": "base"}, "classifier": {"w": "head"}}
     """
+    if not isinstance(rules, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in rules.items()):
+        raise TypeError(f"label_by_path's rules must be a dict of path pattern -> label (strings), got {rules!r}")
     rules = dict(rules)
 
     def label_of(path, _leaf):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 import jax
@@ -30,7 +29,7 @@ from jaxsched.core._base import (
     increment_step,
     zero_step,
 )
-from jaxsched.core._validation import is_schedule
+from jaxsched.core._validation import check_hyperparameter_value, is_schedule
 
 
 class Scheduled(NamedTuple):
@@ -58,19 +57,39 @@ def _as_hyperparam(value: Any) -> jax.Array:
     return jnp.asarray(value, dtype=hyperparam_dtype())
 
 
-def _initial(spec: Any, step: jax.Array, fixed: bool) -> Any:
+def _scheduled(name: str, schedule: Callable[[Any], Any], step: jax.Array) -> Scheduled:
+    value = _as_hyperparam(schedule(step))
+    if value.ndim != 0:
+        raise ValueError(f"the schedule for {name} must return a scalar, got an array of shape {value.shape}")
+    return Scheduled(value)
+
+
+def _check_schedule_arity(name: str, spec: Any) -> None:
     if type(spec) is tuple:
-        return tuple(_initial(member, step, fixed) for member in spec)
+        for i, member in enumerate(spec):
+            _check_schedule_arity(f"{name}[{i}]", member)
+    elif is_schedule(spec):
+        try:
+            inspect.signature(spec).bind(0)
+        except TypeError:
+            raise TypeError(f"the schedule for {name} must take one argument, the step; got {spec!r}") from None
+        except ValueError:  # no signature to inspect (some builtins): the first call will tell
+            pass
+
+
+def _initial(name: str, spec: Any, step: jax.Array, fixed: bool) -> Any:
+    if type(spec) is tuple:
+        return tuple(_initial(f"{name}[{i}]", member, step, fixed) for i, member in enumerate(spec))
     if is_schedule(spec):
-        return Scheduled(_as_hyperparam(spec(step)))
+        return _scheduled(name, spec, step)
     return Fixed(_as_hyperparam(spec)) if fixed else _as_hyperparam(spec)
 
 
-def _refresh(spec: Any, current: Any, step: jax.Array) -> Any:
+def _refresh(name: str, spec: Any, current: Any, step: jax.Array) -> Any:
     if type(spec) is tuple:
-        return tuple(_refresh(s, c, step) for s, c in zip(spec, current))
+        return tuple(_refresh(f"{name}[{i}]", s, c, step) for i, (s, c) in enumerate(zip(spec, current)))
     if is_schedule(spec):
-        return Scheduled(_as_hyperparam(spec(step)))
+        return _scheduled(name, spec, step)
     return current
 
 
@@ -100,23 +119,49 @@ def injected(
     """
     hyperparams = dict(hyperparams)
     fixed = frozenset(fixed)
+    for name, spec in hyperparams.items():
+        _check_schedule_arity(name, spec)
 
     def init(params):
+        params = _as_arrays(params)
+        _check_trainable(params)
         step = zero_step()
-        values = {name: _initial(spec, step, name in fixed) for name, spec in hyperparams.items()}
-        inner = build(**{name: _unwrap(v) for name, v in values.items()})
-        return HyperparamsState(step, values, inner.init(params))
+        values = {name: _initial(name, spec, step, name in fixed) for name, spec in hyperparams.items()}
+        inner_state = build(**{name: _unwrap(v) for name, v in values.items()}).init(params)
+        if _nodes(inner_state):
+            raise TypeError(
+                "the transformation already keeps its hyperparameters in its state (a jaxsched optimizer?); "
+                "use it without inject_hyperparams: a second copy here would not reach its update"
+            )
+        return HyperparamsState(step, values, inner_state)
 
     def update(updates, state, params=None, **extra_args):
+        updates, params = _as_arrays(updates), _as_arrays(params)
         inner = build(**{name: _unwrap(v) for name, v in state.hyperparams.items()})
         _check_matches(updates, params, state.inner_state, inner)
         new_updates, inner_state = call_update(inner, updates, state.inner_state, params, extra_args)
-        new_updates = jax.tree.map(lambda u, g: jnp.asarray(u).astype(jnp.asarray(g).dtype), new_updates, updates)
+        # in the parameters' dtype where known: low-precision gradients must not round a float32 update
+        like = updates if params is None else params
+        new_updates = jax.tree.map(lambda u, x: jnp.asarray(u).astype(x.dtype), new_updates, like)
         step = increment_step(state.step)
-        values = {name: _refresh(spec, state.hyperparams[name], step) for name, spec in hyperparams.items()}
+        values = {name: _refresh(name, spec, state.hyperparams[name], step) for name, spec in hyperparams.items()}
         return new_updates, HyperparamsState(step, values, inner_state)
 
     return GradientTransformation(init, update)
+
+
+def _as_arrays(tree: Any) -> Any:
+    """Python and numpy scalars as arrays, so every leaf has a dtype (``None`` leaves stay ``None``)."""
+    return jax.tree.map(jnp.asarray, tree)
+
+
+def _check_trainable(params: Any) -> None:
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        if not jnp.issubdtype(leaf.dtype, jnp.inexact):
+            raise TypeError(
+                f"parameter {jax.tree_util.keystr(path)} has dtype {leaf.dtype}; only floating and complex "
+                "parameters can be optimized (as in torch)"
+            )
 
 
 def _check_matches(updates: Any, params: Any, inner_state: Any, inner: GradientTransformation) -> None:
@@ -151,6 +196,8 @@ def inject_hyperparams(
 
         tx = js.inject_hyperparams(js.transforms.clip_by_global_norm)(max_norm=1.0)
     """
+    if not callable(factory):
+        raise TypeError(f"inject_hyperparams needs a transformation factory (a callable), got {factory!r}")
     static_args = frozenset((static_args,) if isinstance(static_args, str) else static_args)
     signature = inspect.signature(factory)
 
@@ -167,6 +214,7 @@ def inject_hyperparams(
         bound.apply_defaults()
         numeric = {k: v for k, v in bound.arguments.items() if is_numeric(k, v)}
         static = {k: v for k, v in bound.arguments.items() if k not in numeric}
+        factory(**bound.arguments)  # the factory's own argument checks, now rather than at init
         return injected(lambda **values: factory(**static, **values), numeric)
 
     return make
@@ -181,45 +229,77 @@ def _is_node(x: Any) -> bool:
     return isinstance(x, (HyperparamsState, PartitionState))
 
 
-def _nodes(state: OptState) -> list[Any]:
-    return [x for x in jax.tree.leaves(state, is_leaf=_is_node) if _is_node(x)]
+def _nodes(state: OptState) -> list[tuple[str, Any]]:
+    """Every hyperparameter node of ``state`` (outermost only) with its path, e.g. ``("state[1]", node)``."""
+    found = jax.tree_util.tree_flatten_with_path(state, is_leaf=_is_node)[0]
+    return [(f"state{jax.tree_util.keystr(path)}", x) for path, x in found if _is_node(x)]
 
 
-def get_hyperparams(state: OptState) -> dict[str, Any]:
+def _entries(node: Any) -> dict[str, Any]:
+    from jaxsched.core._combinators import PartitionState
+
+    if isinstance(node, PartitionState):
+        return {label: _collect(inner) for label, inner in node.inner_states.items()}
+    return {name: _unwrap(value) for name, value in node.hyperparams.items()}
+
+
+class Hyperparams(dict):
+    """What :func:`get_hyperparams` returns: a dict that explains the names it leaves out.
+
+    A name held by more than one transformation of the state (``weight_decay`` in
+    ``chain(add_weight_decay(...), adamw(...))``) is left out; asking for it raises a ``KeyError``
+    that says where each one is, while the unambiguous names (the learning rate) read as usual.
+    """
+
+    def __init__(self, values: dict[str, Any], ambiguous: dict[str, list[str]]):
+        super().__init__(values)
+        self.ambiguous = ambiguous
+
+    def __missing__(self, name: str) -> Any:
+        if name in self.ambiguous:
+            raise KeyError(
+                f"hyperparameter {name!r} is held by more than one transformation of this state, at "
+                f"{' and '.join(self.ambiguous[name])}; read each with js.get_hyperparams(<that sub-state>)"
+            )
+        raise KeyError(name)
+
+
+def _collect(state: OptState) -> Hyperparams:
+    values: dict[str, Any] = {}
+    owners: dict[str, list[str]] = {}
+    for path, node in _nodes(state):
+        for name, value in _entries(node).items():
+            owners.setdefault(name, []).append(path)
+            values[name] = value
+    ambiguous = {name: paths for name, paths in owners.items() if len(paths) > 1}
+    return Hyperparams({name: v for name, v in values.items() if name not in ambiguous}, ambiguous)
+
+
+def _require_nodes(state: OptState) -> list[tuple[str, Any]]:
+    nodes = _nodes(state)
+    if not nodes:
+        raise ValueError(
+            "this state holds no hyperparameters: an optax optimizer keeps none in its state; build it as "
+            "js.inject_hyperparams(optax.sgd)(learning_rate=0.1) (any optax factory) to read and set them"
+        )
+    return nodes
+
+
+def get_hyperparams(state: OptState) -> Hyperparams:
     """The hyperparameters the next update will use, read from any jaxsched (or mixed optax) state.
 
     For one optimizer (or a chain) a flat dict keyed by constructor argument names, ``betas`` as a
     pair and schedule-driven values at the current step; for :func:`jaxsched.partition`, a dict
-    ``{label: {...}}``.
+    ``{label: {...}}``. A name that several transformations of a chain hold is left out (asking for
+    it raises a ``KeyError`` saying where each one is); raises ``ValueError`` for a state without
+    hyperparameters (a bare optax optimizer's).
 
     Example::
 
         js.get_hyperparams(state)["learning_rate"]      # current learning rate
     """
-    from jaxsched.core._combinators import PartitionState
-
-    result: dict[str, Any] = {}
-    for node in _nodes(state):
-        if isinstance(node, PartitionState):
-            entries = {label: get_hyperparams(inner) for label, inner in node.inner_states.items()}
-        else:
-            entries = {name: _unwrap(value) for name, value in node.hyperparams.items()}
-        for name, value in entries.items():
-            if name in result:
-                raise ValueError(
-                    f"hyperparameter {name!r} appears in more than one transformation of this state; "
-                    "read the sub-states separately"
-                )
-            result[name] = value
-    return result
-
-
-def _check_concrete_finite(name: str, value: Any) -> None:
-    for leaf in jax.tree.leaves(value):
-        if isinstance(leaf, jax.core.Tracer):
-            continue
-        if not all(math.isfinite(float(x)) for x in jnp.ravel(jnp.asarray(leaf))):
-            raise ValueError(f"{name} must be finite, got {value!r}")
+    _require_nodes(state)
+    return _collect(state)
 
 
 def _set_value(name: str, old: Any, new: Any) -> Any:
@@ -237,7 +317,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
         if not isinstance(new, (tuple, list)) or len(new) != len(old):
             raise ValueError(f"{name} must be a tuple of {len(old)} values, got {new!r}")
         return tuple(_set_value(f"{name}[{i}]", o, n) for i, (o, n) in enumerate(zip(old, new)))
-    _check_concrete_finite(name, new)
+    check_hyperparameter_value(name, new)
     return jnp.asarray(new, dtype=old.dtype)
 
 
@@ -263,10 +343,20 @@ def _set_in_partition(node: Any, values: dict[str, Any]) -> Any:
             for label, v in value.items():
                 per_group[label][key] = v
         else:  # one value for every group that has this hyperparameter
-            for label in [label for label in labels if key in get_hyperparams(node.inner_states[label])]:
+            for label in [label for label in labels if key in _names(node.inner_states[label])]:
                 per_group[label][key] = value
     inner = {label: set_hyperparams(s, **per_group[label]) if per_group[label] else s for label, s in node.inner_states.items()}
     return node._replace(inner_states=inner)
+
+
+def _names(state: OptState) -> set[str]:
+    """Every hyperparameter name in ``state``, the ambiguous ones and the partition labels included."""
+    collected = _collect(state)
+    names = set(collected) | set(collected.ambiguous)
+    for value in collected.values():
+        if isinstance(value, Hyperparams):
+            names |= set(value) | set(value.ambiguous)
+    return names
 
 
 def set_hyperparams(state: OptState, **values: Any) -> OptState:
@@ -277,30 +367,33 @@ def set_hyperparams(state: OptState, **values: Any) -> OptState:
     head={"learning_rate": 1e-3})``, per label with ``learning_rate={"head": 1e-3, "base": 1e-2}``,
     or for every group with ``learning_rate=1e-3``.
 
-    Raises ``ValueError`` for unknown names, schedule-driven or compiled-out hyperparameters, and
-    non-finite concrete values.
+    Raises ``ValueError`` for unknown names, for a name that several transformations of a chain hold
+    (set it in that transformation's own state), for schedule-driven or compiled-out hyperparameters,
+    and for concrete values outside torch's range for that name (``learning_rate=-1``,
+    ``betas=(1.0, 0.999)``); ``TypeError`` for non-numbers and arrays (``learning_rate`` must be a
+    scalar, as in torch).
 
     Example::
 
         state = js.set_hyperparams(state, learning_rate=0.01)   # e.g. from ReduceLROnPlateau
     """
-    nodes = _nodes(state)
-    if not nodes:
-        raise ValueError("this state holds no jaxsched hyperparameters")
-    remaining = dict(values)
+    nodes = _require_nodes(state)
+    owners = {name: [(path, node) for path, node in nodes if name in _names(node)] for name in values}
+    unknown = sorted(name for name, found in owners.items() if not found)
+    if unknown:
+        available = sorted(set().union(*(_names(node) for _, node in nodes)))
+        raise ValueError(f"unknown hyperparameter(s) {unknown}; this state has {available}")
+    for name, found in owners.items():
+        if len(found) > 1:
+            raise ValueError(
+                f"hyperparameter {name!r} is held by more than one transformation of this state, at "
+                f"{' and '.join(path for path, _ in found)}; set it in that transformation's own state, "
+                f"e.g. js.set_hyperparams({found[0][0]}, {name}=...)"
+            )
     replacements: dict[int, Any] = {}
-    for node in nodes:
-        if isinstance(node, HyperparamsState):
-            mine = {k: remaining.pop(k) for k in list(remaining) if k in node.hyperparams}
-            if mine:
-                replacements[id(node)] = _set_in_node(node, mine)
-        else:
-            groups = get_hyperparams(node)
-            owned = set(groups).union(*(g.keys() for g in groups.values()))
-            mine = {k: remaining.pop(k) for k in list(remaining) if k in owned}
-            if mine:
-                replacements[id(node)] = _set_in_partition(node, mine)
-    if remaining:
-        available = sorted(set().union(*(get_hyperparams(n).keys() for n in nodes)))
-        raise ValueError(f"unknown hyperparameter(s) {sorted(remaining)}; this state has {available}")
+    for path, node in nodes:
+        mine = {name: value for name, value in values.items() if owners[name][0][1] is node}
+        if mine:
+            setter = _set_in_node if isinstance(node, HyperparamsState) else _set_in_partition
+            replacements[id(node)] = setter(node, mine)
     return jax.tree.map(lambda x: replacements.get(id(x), x) if _is_node(x) else x, state, is_leaf=_is_node)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsched.core._base import GradientTransformation, OptState, PyTree, call_update, first_difference
-from jaxsched.core._validation import check_int
+from jaxsched.core._validation import check_int, check_transformation
 
 DEFAULT_MAX_LEAF_SIZE = 16384
 # At most this many elements are packed per dtype; further leaves stay separate. The per-step
@@ -135,6 +135,7 @@ def flatten(
         state = tx.init(params)                      # Adam moments: one vector per dtype
         updates, state = tx.update(grads, state, params)
     """
+    check_transformation("flatten's transform", transform)
     if max_leaf_size is not None:
         check_int("max_leaf_size", max_leaf_size, low=1)
 

@@ -7,7 +7,10 @@ import numbers
 from typing import Any, Iterable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+
+from jaxsched.core._base import hyperparam_dtype
 
 
 def is_schedule(value: Any) -> bool:
@@ -17,8 +20,12 @@ def is_schedule(value: Any) -> bool:
 def _as_real(name: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    if np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a real number (a scalar), got {value!r} of shape {np.shape(value)}")
     try:
         return float(value)  # Python and numpy numbers, concrete scalar jax arrays
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number, got an integer of {len(str(value))} digits") from None
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}") from None
 
@@ -52,6 +59,10 @@ def check_number(
         raise ValueError(
             f"{name} must be a finite number in {range_text(low, high, low_inclusive, high_inclusive)}, got {value!r}"
         )
+    largest = float(jnp.finfo(hyperparam_dtype()).max)
+    if abs(x) > largest:
+        # hyperparameters are stored in float32 unless jax_enable_x64 is on: beyond its range they become inf
+        raise ValueError(f"{name} must be at most {largest:g} in magnitude (the {hyperparam_dtype()} range), got {value!r}")
 
 
 def check_nonnegative(name: str, value: Any, *, allow_schedule: bool = True) -> None:
@@ -89,6 +100,50 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def check_transformation(name: str, value: Any) -> None:
+    """``value`` has callable ``init`` and ``update`` (a jaxsched or optax transformation)."""
+    if not (callable(getattr(value, "init", None)) and callable(getattr(value, "update", None))):
+        raise TypeError(f"{name} must be a GradientTransformation (init, update), got {value!r}")
+
+
+# The ranges torch's constructors enforce, by hyperparameter name: set_hyperparams checks concrete
+# values against them (constructors check their own arguments, sometimes more strictly).
+HYPERPARAMETER_RANGES: dict[str, dict[str, Any]] = {
+    "learning_rate": dict(low=0.0),
+    "weight_decay": dict(low=0.0),
+    "eps": dict(low=0.0),
+    "momentum": dict(low=0.0),
+    "dampening": dict(low=0.0),
+    "lr_decay": dict(low=0.0),
+    "initial_accumulator_value": dict(low=0.0),
+    "momentum_decay": dict(low=0.0),
+    "lambd": dict(low=0.0),
+    "alpha": dict(low=0.0),
+    "t0": dict(low=0.0),
+    "rho": dict(low=0.0, high=1.0),
+    "betas": dict(low=0.0, high=1.0, high_inclusive=False),
+    "step_sizes": dict(low=0.0),
+    "max_norm": dict(low=0.0),
+    "max_delta": dict(low=0.0),
+    "tolerance_grad": dict(low=0.0),
+    "tolerance_change": dict(low=0.0),
+}
+
+
+def check_hyperparameter_value(name: str, value: Any) -> None:
+    """A value for ``set_hyperparams``: a finite real scalar, in torch's range for that name where known.
+
+    ``name`` may carry an index (``betas[1]``); traced values pass unchecked.
+    """
+    if isinstance(value, jax.core.Tracer):
+        if jnp.ndim(value) != 0:
+            raise TypeError(f"{name} must be a scalar, got a traced array of shape {jnp.shape(value)}")
+        return
+    if value is None or callable(value):
+        raise TypeError(f"{name} must be a real number, got {value!r}; schedules can only be given at construction")
+    check_number(name, value, allow_schedule=False, **HYPERPARAMETER_RANGES.get(name.split("[")[0], {}))
 
 
 def is_zero(value: Any) -> bool:

@@ -54,11 +54,15 @@ def update_first_moment(grads: PyTree, exp_avg: PyTree, beta1: jax.Array) -> PyT
 
 
 def update_second_moment(grads: PyTree, exp_avg_sq: PyTree, beta2: jax.Array) -> PyTree:
-    """``v = beta2 * v + (1 - beta2) * g * g``, in the state dtype."""
+    """``v = beta2 * v + ((1 - beta2) * g) * g``, in the state dtype.
+
+    torch's ``addcmul_(g, g, value=1 - beta2)`` order: ``g * g`` first would overflow float32 for
+    ``|g|`` above about 1.8e19, freezing the parameter where torch still moves it.
+    """
 
     def update(g, v):
         g = g.astype(v.dtype)
-        return (v * beta2 + (1 - beta2) * (g * g)).astype(v.dtype)
+        return (v * beta2 + ((1 - beta2) * g) * g).astype(v.dtype)
 
     return jax.tree.map(update, grads, exp_avg_sq)
 

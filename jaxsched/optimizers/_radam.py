@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import (
+    hyperparam_dtype,
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
@@ -43,14 +44,37 @@ class RAdamState(NamedTuple):
     exp_avg_sq: PyTree
 
 
+def rho(beta2, t) -> tuple[jax.Array, jax.Array]:
+    """``(rho_inf, rho_t)``: ``rho_inf = 2 / (1 - beta2) - 1``, ``rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)``.
+
+    In float64 this is torch's formula as torch writes it. In float32 that formula subtracts two
+    numbers near ``rho_inf`` (about 2000 for beta2 = 0.999) to get a small ``rho_t``, losing 3 to 4
+    digits and flipping the ``rho_t > 5`` decision that torch takes in float64. Float32 therefore
+    uses the same value without the cancellation: with ``x = 1 - beta2``, ``L = -log(beta2)`` and
+    ``z = t L``, ``rho_t = c + t (1 - z/6 + z^3/360 - ...)`` where ``c = 2/x - 1 - 2/L`` (its own
+    series for small ``x``), from ``2 t / expm1(z) = (2 / L) z / expm1(z)`` and the Bernoulli series.
+    """
+    rho_inf = 2 / (1 - beta2) - 1
+    if hyperparam_dtype() == jnp.float64:
+        return rho_inf, rho_inf - 2 * t * beta2**t / bias_correction(beta2, t)
+    x = 1 - beta2
+    log_decay = -jnp.log1p(-x)
+    z = t * log_decay
+    c_series = x * (1 / 6 + x * (1 / 12 + x * (19 / 360 + x * (3 / 80 + x * (863 / 30240 + x * 275 / 12096)))))
+    c = jnp.where(x < 0.1, c_series, rho_inf - 2 / log_decay)
+    z2 = z * z
+    bernoulli = 1 - z / 6 + z * z2 * (1 / 360 - z2 * (1 / 15120 - z2 * (1 / 604800 - z2 / 23950080)))
+    rho_t = jnp.where(z < 0.5, c + t * bernoulli, rho_inf - 2 * t / jnp.expm1(z))
+    return rho_inf, rho_t
+
+
 def rectification(beta2, t) -> tuple[jax.Array, jax.Array]:
     """``(rho_t > 5, rect)``: whether to use the adaptive step, and its rectification factor.
 
-    ``rho_inf = 2 / (1 - beta2) - 1``, ``rho_t = rho_inf - 2 t beta2^t / (1 - beta2^t)``,
-    ``rect = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``.
+    ``rect = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``, with
+    ``rho_inf`` and ``rho_t`` from :func:`rho`.
     """
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * t * beta2**t / bias_correction(beta2, t)
+    rho_inf, rho_t = rho(beta2, t)
     rectify = rho_t > RECTIFICATION_THRESHOLD
     # rect is undefined below the threshold (sqrt of a negative, or 0/0 for rho_inf in {2, 4}); a
     # stand-in value keeps NaNs out of the unused branch.

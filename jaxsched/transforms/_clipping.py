@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxsched.core._validation import check_nonnegative
 from jaxsched.core._base import EmptyState, GradientTransformation, first_complex_leaf, is_complex
 
 
@@ -25,6 +26,7 @@ def global_norm(tree) -> jax.Array:
 
 def clip(max_delta) -> GradientTransformation:
     """Clamp every element to ``[-max_delta, max_delta]`` (``torch.nn.utils.clip_grad_value_``)."""
+    check_nonnegative("max_delta", max_delta)
 
     def init(params):
         del params
@@ -45,6 +47,7 @@ def clip_by_global_norm(max_norm) -> GradientTransformation:
 
     The ``1e-6`` is torch's; ``optax.clip_by_global_norm`` uses ``max_norm / max(norm, max_norm)``.
     """
+    check_nonnegative("max_norm", max_norm)
 
     def init(params):
         del params

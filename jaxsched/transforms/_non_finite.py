@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import GradientTransformation, OptState, call_update, increment_step, zero_step
-from jaxsched.core._validation import check_int
+from jaxsched.core._validation import check_int, check_transformation
 
 
 class SkipNonFiniteState(NamedTuple):
@@ -43,6 +43,7 @@ def skip_non_finite(transform: GradientTransformation, max_consecutive_skips: in
 
         tx = js.skip_non_finite(js.adam(1e-3), max_consecutive_skips=10)
     """
+    check_transformation("skip_non_finite's transform", transform)
     if max_consecutive_skips is not None:
         check_int("max_consecutive_skips", max_consecutive_skips, low=1)
 

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import GradientTransformation, call_update
+from jaxsched.core._validation import check_transformation
 
 
 def _is_per_parameter(x: Any) -> bool:
@@ -28,9 +29,20 @@ def low_precision_state(transform: GradientTransformation, dtype: Any = jnp.bflo
 
         tx = js.low_precision_state(js.adamw(1e-3), jnp.bfloat16)
     """
-    dtype = jnp.dtype(dtype)
+    check_transformation("low_precision_state's transform", transform)
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a floating dtype such as jnp.bfloat16, got {dtype!r}") from None
     if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+        raise TypeError(f"dtype must be a floating dtype such as jnp.bfloat16, got {dtype}")
+    if jnp.finfo(dtype).minexp > jnp.finfo(jnp.bfloat16).minexp:
+        # float16 flushes squared gradients of |g| ~ 1e-3 to zero (smallest normal 6e-5, subnormal
+        # 6e-8): Adam's second moment underflows and its steps grow many times too large.
+        raise ValueError(
+            f"dtype {dtype} cannot hold second moments (squared gradients underflow); use jnp.bfloat16, "
+            "which has float32's range"
+        )
 
     def narrow(state):
         return jax.tree.map(lambda x: x.astype(dtype) if _is_per_parameter(x) else x, state)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxsched.core._validation import check_nonnegative
 from jaxsched.core._base import EmptyState, GradientTransformation, check_has_params, is_complex
 
 
@@ -42,6 +43,7 @@ def add_weight_decay(weight_decay) -> GradientTransformation:
     Placed before an optimizer's scaling it is torch's L2 ``weight_decay``; placed after the scaling
     and before the learning rate it is decoupled decay (AdamW: ``p *= 1 - lr * weight_decay``).
     """
+    check_nonnegative("weight_decay", weight_decay)
     return _stateless(lambda u, p: u + weight_decay * (jnp.conj(p) if is_complex(p) else p), needs_params="add_weight_decay")
 
 
@@ -51,4 +53,5 @@ def scale_by_learning_rate(learning_rate) -> GradientTransformation:
     Complex leaves are conjugated (``-learning_rate * conj(u)``): the incoming direction is in
     ``jax.grad``'s convention, the update is added to the parameters.
     """
+    check_nonnegative("learning_rate", learning_rate)
     return _stateless(lambda u: -learning_rate * (jnp.conj(u) if is_complex(u) else u))
