@@ -31,10 +31,10 @@ def low_precision_state(transform: GradientTransformation, dtype: Any = jnp.bflo
     """
     check_transformation("low_precision_state's transform", transform)
     try:
-        dtype = jnp.dtype(dtype)
+        dtype = jnp.dtype(dtype) if dtype is not None else None  # jnp.dtype(None) is the default float
     except TypeError:
         raise TypeError(f"dtype must be a floating dtype such as jnp.bfloat16, got {dtype!r}") from None
-    if not jnp.issubdtype(dtype, jnp.floating):
+    if dtype is None or not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"dtype must be a floating dtype such as jnp.bfloat16, got {dtype}")
     if jnp.finfo(dtype).minexp > jnp.finfo(jnp.bfloat16).minexp:
         # float16 flushes squared gradients of |g| ~ 1e-3 to zero (smallest normal 6e-5, subnormal
