@@ -176,9 +176,11 @@ def inject_hyperparams(
 
 
 def _is_node(x: Any) -> bool:
+    from jaxsched._averaging import AveragerState
     from jaxsched.core._combinators import PartitionState
 
-    return isinstance(x, (HyperparamsState, PartitionState))
+    # AveragerState keeps its hyperparameters (ema's decay) in the same dict layout as HyperparamsState.
+    return isinstance(x, (HyperparamsState, PartitionState, AveragerState))
 
 
 def _nodes(state: OptState) -> list[Any]:
@@ -241,7 +243,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
     return jnp.asarray(new, dtype=old.dtype)
 
 
-def _set_in_node(node: HyperparamsState, values: dict[str, Any]) -> HyperparamsState:
+def _set_in_node(node: Any, values: dict[str, Any]) -> Any:
     hyperparams = dict(node.hyperparams)
     for name, value in values.items():
         hyperparams[name] = _set_value(name, hyperparams[name], value)
@@ -284,13 +286,15 @@ def set_hyperparams(state: OptState, **values: Any) -> OptState:
 
         state = js.set_hyperparams(state, learning_rate=0.01)   # e.g. from ReduceLROnPlateau
     """
+    from jaxsched.core._combinators import PartitionState
+
     nodes = _nodes(state)
     if not nodes:
         raise ValueError("this state holds no jaxsched hyperparameters")
     remaining = dict(values)
     replacements: dict[int, Any] = {}
     for node in nodes:
-        if isinstance(node, HyperparamsState):
+        if not isinstance(node, PartitionState):
             mine = {k: remaining.pop(k) for k in list(remaining) if k in node.hyperparams}
             if mine:
                 replacements[id(node)] = _set_in_node(node, mine)
