@@ -48,7 +48,7 @@ class AveragerState(NamedTuple):
 
 
 class Averager(NamedTuple):
-    """A pure ``(init, update)`` pair: ``init(params) -> AveragerState``, ``update(astate, params) -> AveragerState``."""
+    """A pure pair: ``init(params) -> AveragerState`` and ``update(astate, params) -> AveragerState``."""
 
     init: Callable[[PyTree], AveragerState]
     update: Callable[[AveragerState, PyTree], AveragerState]
@@ -128,8 +128,9 @@ def swa() -> Averager:
 
     ``average = average + (params - average) / (n_averaged + 1)``; the first :meth:`~Averager.update`
     copies ``params``. PyTorch: ``AveragedModel(model)`` with its default average, which on CPU is
-    ``get_swa_avg_fn`` with this exact operation order (on CUDA torch uses
-    ``get_swa_multi_avg_fn``, a ``lerp`` with weight ``1 / (n_averaged + 1)``: equal up to rounding).
+    ``get_swa_avg_fn``, this operation order (on CUDA torch uses ``get_swa_multi_avg_fn``, a ``lerp``
+    with weight ``1 / (n_averaged + 1)``; XLA computes the division as a multiplication by
+    ``1 / (n_averaged + 1)``: all three agree to about an ulp).
 
     Pair it with :func:`jaxsched.schedules.swa_lr` for the learning rate; recompute batch-norm
     statistics for the averaged weights afterwards (torch's ``update_bn``, see ``examples/swa.py``),
