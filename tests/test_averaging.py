@@ -237,3 +237,18 @@ def test_swa_lr_gradient_is_the_annealing_weight(x64):
     for step in range(6):
         alpha = (1 - math.cos(math.pi * min(step, 4) / 4)) / 2
         assert float(jax.grad(value_at, argnums=1)(step, 0.05)) == pytest.approx(alpha, abs=1e-15)
+
+
+# --- examples/swa.py ---------------------------------------------------------------------------------
+
+
+@needs_torch
+def test_swa_example_is_close_to_torchs_recipe():
+    from tests.test_examples import load_example
+
+    results = load_example("swa").main()
+    for model in ("sgd", "swa"):
+        (jax_loss, jax_accuracy), (torch_loss, torch_accuracy) = results["jax"][model], results["torch"][model]
+        assert jax_loss == pytest.approx(torch_loss, abs=0.01), model
+        assert jax_accuracy == pytest.approx(torch_accuracy, abs=0.01), model
+        assert jax_accuracy > 0.85, model
