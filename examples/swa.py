@@ -85,7 +85,8 @@ def update_bn(params, batch_stats, batches):
 
     @jax.jit
     def statistics(x):
-        _, updated = per_batch.apply({"params": params, "batch_stats": batch_stats}, x, train=True, mutable=["batch_stats"])
+        variables = {"params": params, "batch_stats": batch_stats}
+        _, updated = per_batch.apply(variables, x, train=True, mutable=["batch_stats"])
         return updated["batch_stats"]
 
     average = js.swa()
@@ -151,7 +152,10 @@ def _torch_recipe(variables, data, epochs, swa_start):
     (x, y), (x_test, y_test) = data
     params = jax.tree.map(lambda a: torch.tensor(np.asarray(a)), variables["params"])
     model = torch.nn.Sequential(
-        torch.nn.Linear(FEATURES, HIDDEN), torch.nn.BatchNorm1d(HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, CLASSES)
+        torch.nn.Linear(FEATURES, HIDDEN),
+        torch.nn.BatchNorm1d(HIDDEN),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN, CLASSES),
     )
     with torch.no_grad():
         for layer, dense in ((model[0], params["Dense_0"]), (model[3], params["Dense_1"])):
