@@ -7,7 +7,9 @@ An :class:`Averager` is an ``(init, update)`` pair over any pytree::
     astate.params                         # the average, in the state dtype (see AveragerState)
 
 It is independent of the optimizer: average whatever pytree you like (parameters only, or
-parameters and batch-norm statistics, torch's ``use_buffers=True``).
+parameters and batch-norm statistics, torch's ``use_buffers=True``). ``update`` is pure, so it runs
+inside a jitted train step or on its own as ``jax.jit(avg.update, donate_argnums=0)``, reusing the
+average's buffers (``init`` copies ``params``, so donating the state never touches them).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class AveragerState(NamedTuple):
 
     Attributes:
       params: the average, leaf by leaf in :func:`~jaxsched.core._base.state_dtype` (float32 for
-        bfloat16/float16 leaves, so small increments are not rounded away; float64 stays float64).
+        bfloat16/float16 leaves, so small increments are not rounded away; float64 stays float64;
+        integer leaves are averaged as float32, where torch truncates them back every update).
         Cast back to the parameters' dtypes with
         ``jax.tree.map(lambda a, p: a.astype(p.dtype), astate.params, params)``.
       n_averaged: how many updates have been averaged (torch's ``AveragedModel.n_averaged``), int32.
