@@ -200,9 +200,10 @@ def jax_lr(case: LrCase):
     if case.t_max is None:
         return S.swa_lr(case.swa_lr, case.anneal_epochs, case.anneal_strategy, start_value=case.lr)
     cosine = S.cosine_annealing(case.lr, case.t_max)
-    swa_start = case.swa_start + 1  # torch steps the cosine after epochs 0..swa_start
-    annealing = S.swa_lr(case.swa_lr, case.anneal_epochs, case.anneal_strategy, start_value=cosine(swa_start))
-    return S.join([cosine, annealing], [swa_start])
+    first_swalr_epoch = case.swa_start + 1  # torch steps the cosine after epochs 0..swa_start
+    start_value = cosine(first_swalr_epoch)
+    annealing = S.swa_lr(case.swa_lr, case.anneal_epochs, case.anneal_strategy, start_value=start_value)
+    return S.join([cosine, annealing], [first_swalr_epoch])
 
 
 def assert_lr_matches(case: LrCase, torch_lrs: np.ndarray, name: str) -> None:
