@@ -10,6 +10,7 @@ public name is re-exported here explicitly.
 """
 
 from jaxsched import core as core, optimizers as optimizers, schedules as schedules, transforms as transforms
+from jaxsched._averaging import Averager as Averager, AveragerState as AveragerState, ema as ema, swa as swa
 from jaxsched._plateau import (
     Plateau as Plateau,
     PlateauSchedule as PlateauSchedule,
@@ -93,6 +94,8 @@ add_weight_decay = inject_hyperparams(transforms.add_weight_decay)
 __all__ = [
     *core.__all__,
     *optimizers.__all__,
+    "Averager",
+    "AveragerState",
     "CheckpointError",
     "Plateau",
     "PlateauSchedule",
@@ -103,6 +106,7 @@ __all__ = [
     "checkpoint_info",
     "clip",
     "clip_by_global_norm",
+    "ema",
     "load_state",
     "low_precision_state",
     "parse_schedule",
@@ -114,6 +118,7 @@ __all__ = [
     "schedules",
     "shard_state",
     "skip_non_finite",
+    "swa",
     "transforms",
     "zero1_shardings",
 ]

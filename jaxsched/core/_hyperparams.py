@@ -224,9 +224,11 @@ def inject_hyperparams(
 
 
 def _is_node(x: Any) -> bool:
+    from jaxsched._averaging import AveragerState
     from jaxsched.core._combinators import PartitionState
 
-    return isinstance(x, (HyperparamsState, PartitionState))
+    # AveragerState keeps its hyperparameters (ema's decay) in the same dict layout as HyperparamsState.
+    return isinstance(x, (HyperparamsState, PartitionState, AveragerState))
 
 
 def _nodes(state: OptState) -> list[tuple[str, Any]]:
@@ -321,7 +323,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
     return jnp.asarray(new, dtype=old.dtype)
 
 
-def _set_in_node(node: HyperparamsState, values: dict[str, Any]) -> HyperparamsState:
+def _set_in_node(node: Any, values: dict[str, Any]) -> Any:
     hyperparams = dict(node.hyperparams)
     for name, value in values.items():
         hyperparams[name] = _set_value(name, hyperparams[name], value)
@@ -377,6 +379,8 @@ def set_hyperparams(state: OptState, **values: Any) -> OptState:
 
         state = js.set_hyperparams(state, learning_rate=0.01)   # e.g. from ReduceLROnPlateau
     """
+    from jaxsched.core._combinators import PartitionState
+
     nodes = _require_nodes(state)
     owners = {name: [(path, node) for path, node in nodes if name in _names(node)] for name in values}
     unknown = sorted(name for name, found in owners.items() if not found)
@@ -394,6 +398,6 @@ def set_hyperparams(state: OptState, **values: Any) -> OptState:
     for path, node in nodes:
         mine = {name: value for name, value in values.items() if owners[name][0][1] is node}
         if mine:
-            setter = _set_in_node if isinstance(node, HyperparamsState) else _set_in_partition
+            setter = _set_in_partition if isinstance(node, PartitionState) else _set_in_node
             replacements[id(node)] = setter(node, mine)
     return jax.tree.map(lambda x: replacements.get(id(x), x) if _is_node(x) else x, state, is_leaf=_is_node)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, tree_zeros_state
+from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, _torch_lerp, tree_zeros_state
 from jaxsched.core._validation import check_bool, check_nonnegative, check_number, is_zero
 from jaxsched.optimizers._compose import torch_optimizer
 from jaxsched.transforms._momentum import update_momentum_buffer
@@ -27,12 +27,6 @@ class RmspropState(NamedTuple):
     square_avg: PyTree
     grad_avg: PyTree | None
     momentum_buffer: PyTree | None
-
-
-def _torch_lerp(start, end, weight):
-    """``torch.lerp``: its formula switches at ``|weight| = 0.5`` to stay accurate near both ends."""
-    difference = end - start
-    return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
 
 
 def scale_by_rmsprop(*, alpha, eps, momentum, centered: bool, with_momentum: bool) -> GradientTransformation:

@@ -35,6 +35,7 @@ from jaxsched.schedules._decay import (
     step_decay as step_decay,
 )
 from jaxsched.schedules._functional import lambda_lr as lambda_lr, multiplicative as multiplicative
+from jaxsched.schedules._swa import swa_lr as swa_lr
 
 __all__ = [
     "constant",
@@ -63,5 +64,6 @@ __all__ = [
     "polynomial_decay",
     "product",
     "step_decay",
+    "swa_lr",
     "warmup",
 ]
