@@ -58,3 +58,18 @@ def assert_mixed_pytree_keeps_dtypes(tx) -> None:
             assert bool(jnp.all(jnp.isfinite(u)))
         params = js.apply_updates(params, updates)
         assert jax.tree.map(lambda x: jnp.asarray(x).dtype, state) == dtypes
+
+
+def optimizer_state(state):
+    """The optimizer's own state (``AdamState``, ``TraceState``, ...) in a constructor's state.
+
+    The one place that knows the layout: today the single non-``EmptyState`` slot of ``inner_state``.
+    """
+    (own,) = [slot for slot in state.inner_state if not isinstance(slot, js.EmptyState)]
+    return own
+
+
+def replace_optimizer_state(state, **fields):
+    """``state`` with ``fields`` of :func:`optimizer_state` replaced, wherever the layout keeps it."""
+    own = optimizer_state(state)
+    return jax.tree.map(lambda node: own._replace(**fields) if node is own else node, state, is_leaf=lambda node: node is own)
