@@ -72,4 +72,5 @@ def optimizer_state(state):
 def replace_optimizer_state(state, **fields):
     """``state`` with ``fields`` of :func:`optimizer_state` replaced, wherever the layout keeps it."""
     own = optimizer_state(state)
-    return jax.tree.map(lambda node: own._replace(**fields) if node is own else node, state, is_leaf=lambda node: node is own)
+    replaced = own._replace(**fields)
+    return jax.tree.map(lambda node: replaced if node is own else node, state, is_leaf=lambda node: node is own)

@@ -224,7 +224,9 @@ OPTIM_DB = [
             "sgd_nesterov_wd": ParityCase(dict(learning_rate=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
             "sgd_maximize_wd": ParityCase(dict(learning_rate=0.01, momentum=0.5, weight_decay=0.1, maximize=True)),
             "sgd_steplr": ParityCase(dict(learning_rate=steplr(0.1), momentum=0.9), TORCH_STEPLR),
-            "sgd_param_groups": ParityCase(dict(learning_rate=0.1, momentum=0.9), second_group=dict(learning_rate=0.02)),
+            "sgd_param_groups": ParityCase(
+                dict(learning_rate=0.1, momentum=0.9), second_group=dict(learning_rate=0.02)
+            ),
             "sgd_groups_lambdalr": ParityCase(
                 dict(learning_rate=lambda t: 0.1 * 0.9**t, momentum=0.9),
                 torch_scheduler("LambdaLR", [lambda e: 0.9**e, lambda e: 1 / (1 + e)]),

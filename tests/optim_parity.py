@@ -93,6 +93,12 @@ class ScheduledGroups:
             group.update(values)
 
 
+def follow_schedules(optimizer, kwargs: dict[str, Any]) -> ScheduledGroups | None:
+    """Assign the schedules among ``kwargs`` to ``optimizer``'s param groups each epoch (None if there are none)."""
+    scheduled = {name: value for name, value in kwargs.items() if is_scheduled(value)}
+    return ScheduledGroups(optimizer, scheduled) if scheduled else None
+
+
 def torch_scheduler(name: str, *args, **kwargs) -> Callable[[Any], Any]:
     """``optimizer -> torch.optim.lr_scheduler.<name>(optimizer, *args, **kwargs)``, importing torch lazily."""
 
@@ -148,10 +154,10 @@ class ParityCase:
     def make_torch_scheduler(self, optimizer):
         if self.torch_scheduler is not None:
             return self.torch_scheduler(optimizer)
-        scheduled = {name: value for name, value in self.kwargs.items() if is_scheduled(value)}
-        if self.second_group is not None and (scheduled or any(map(is_scheduled, self.second_group.values()))):
+        values = [*self.kwargs.values(), *(self.second_group or {}).values()]
+        if self.second_group is not None and any(map(is_scheduled, values)):
             raise ValueError("schedules with a second param group need a named torch_scheduler")
-        return ScheduledGroups(optimizer, scheduled) if scheduled else None
+        return follow_schedules(optimizer, self.kwargs)
 
 
 def masked_grads(case: ParityCase, params, step):
