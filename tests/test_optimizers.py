@@ -114,6 +114,10 @@ def test_strategies_sample_every_first_order_optimizer():
 # --- parity with torch ---------------------------------------------------------------------------
 
 
+def test_parity_case_names_are_unique():
+    assert len(PARITY_CASES) == sum(len(info.parity) for info in OPTIM_DB)
+
+
 @pytest.mark.parametrize("name", sorted(PARITY_CASES))
 def test_matches_golden_torch_trajectory(name):
     assert_trajectories_close(run_jax(PARITY_CASES[name]), golden(name), name)
