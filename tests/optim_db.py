@@ -24,14 +24,21 @@ Fields of an entry:
     Boolean arguments switched on by the generic behaviour tests, for the code they compile in.
 ``static``
     Non-bool arguments fixed at construction (integers, names), which are not hyperparameters.
-``has_betas``, ``supports_complex``, ``elementwise``, ``needs_value_fn``, ``sparse_grads``
-    Capabilities: a ``betas`` pair; complex parameters (none yet, so no test reads it); each update entry depends on
-    its own parameter and gradient entries only (so packing leaves and sharding need no
-    communication); ``update`` needs ``value_fn`` (no generic update loop applies); accepts
-    sparse (BCOO) gradients.
+``has_betas``
+    Has a ``betas`` pair (the bfloat16 test sets beta2 = 0.999, which bfloat16 would round to 1).
+``supports_complex``
+    Accepts complex parameters: none does yet, so no test reads it.
+``elementwise``
+    Each update entry depends on its own parameter and gradient entries only, so packing leaves
+    (``js.flatten``) is exact and sharded parameters need no communication.
+``needs_value_fn``
+    ``update`` needs ``value_fn``: no generic update loop applies (invariants, flatten, sharding,
+    set_hyperparams, strategies); such an optimizer has its own harness.
+``sparse_grads``
+    Accepts sparse (BCOO) gradients; ``js.flatten`` packs dense leaves only.
 ``parity``
-    Case name -> :class:`~tests.optim_parity.ParityCase`. Names are the keys of
-    ``tests/golden/optimizers.npz`` and unique over the whole table.
+    Case name -> :class:`~tests.optim_parity.ParityCase` (jaxsched's arguments only; torch's are
+    derived from them). Names are the keys of ``tests/golden/optimizers.npz``, unique over the table.
 
 :meth:`OptimizerInfo.build` is the example configuration: ``hyperparams`` with ``options``.
 """
