@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import pathlib
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -28,7 +30,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import jaxsched as js
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for the tests' optimizer table
+
+import jaxsched as js  # noqa: E402
+from tests.optim_db import OPTIMIZERS as OPTIM_DB  # noqa: E402
+from tests.optim_parity import torch_kwargs  # noqa: E402
 
 HAS_OPTAX = importlib.util.find_spec("optax") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -39,20 +45,14 @@ if HAS_TORCH:
 
 MISSING = "-"
 
-# name -> (jaxsched factory, optax factory, torch class name, torch kwargs); same math on each side
+# name in tests/optim_db.py (which gives the jaxsched constructor and the torch class) -> (jaxsched
+# arguments, torch's derived from them, and the optax equivalent): the same math on each side
 OPTIMIZERS = {
-    "sgd(momentum)": (
-        lambda: js.sgd(1e-2, momentum=0.9), lambda: optax.sgd(1e-2, momentum=0.9), "SGD", dict(lr=1e-2, momentum=0.9)
-    ),
-    "adam": (lambda: js.adam(1e-3), lambda: optax.adam(1e-3), "Adam", dict(lr=1e-3)),
-    "adamw": (lambda: js.adamw(1e-3), lambda: optax.adamw(1e-3, weight_decay=1e-2), "AdamW", dict(lr=1e-3)),
-    "rmsprop": (lambda: js.rmsprop(1e-2), lambda: optax.rmsprop(1e-2, decay=0.99, eps=1e-8), "RMSprop", dict(lr=1e-2)),
-    "adagrad": (
-        lambda: js.adagrad(1e-2),
-        lambda: optax.adagrad(1e-2, initial_accumulator_value=0.0, eps=1e-10),
-        "Adagrad",
-        dict(lr=1e-2),
-    ),
+    "sgd": (dict(learning_rate=1e-2, momentum=0.9), lambda: optax.sgd(1e-2, momentum=0.9)),
+    "adam": (dict(learning_rate=1e-3), lambda: optax.adam(1e-3)),
+    "adamw": (dict(learning_rate=1e-3), lambda: optax.adamw(1e-3, weight_decay=1e-2)),
+    "rmsprop": (dict(learning_rate=1e-2), lambda: optax.rmsprop(1e-2, decay=0.99, eps=1e-8)),
+    "adagrad": (dict(learning_rate=1e-2), lambda: optax.adagrad(1e-2, initial_accumulator_value=0.0, eps=1e-10)),
 }
 # (total params, leaves, leaf sizes, optimizers measured). Equal sizes let XLA compile one kernel per
 # shape and reuse it for every leaf; real models have many distinct shapes, so one row has those too.
@@ -63,6 +63,12 @@ SIZES = [
     (11_705_856, 148, "gpt-like", ("adam",)),
 ]
 SIZE_LABELS = {"equal": "", "distinct": " distinct sizes", "gpt-like": " GPT-like"}
+
+
+def row_name(name: str) -> str:
+    """The optimizer's name with the arguments it is measured with besides the learning rate: ``sgd(momentum)``."""
+    others = [argument for argument in OPTIMIZERS[name][0] if argument != "learning_rate"]
+    return f"{name}({', '.join(others)})" if others else name
 
 
 def median_ms(samples: list[float]) -> float:
@@ -200,11 +206,12 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
         for name in names:
             if only and name not in only:
                 continue
-            make_js, make_optax, torch_name, torch_kwargs = OPTIMIZERS[name]
+            kwargs, make_optax = OPTIMIZERS[name]
+            info = OPTIM_DB[name]
             settle()
             runners: dict[str, object] = {
-                "jaxsched": JaxStep(make_js(), total, leaves, sizes),
-                "flatten": JaxStep(js.flatten(make_js()), total, leaves, sizes),
+                "jaxsched": JaxStep(info.make(**kwargs), total, leaves, sizes),
+                "flatten": JaxStep(js.flatten(info.make(**kwargs)), total, leaves, sizes),
             }
             if HAS_OPTAX:
                 runners["optax"] = JaxStep(make_optax(), total, leaves, sizes)
@@ -213,12 +220,14 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             del runners
             if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
                 variants = {
-                    v: TorchStep.make(torch_name, torch_kwargs, total, leaves, v, sizes) for v in ("foreach", "fused")
+                    v: TorchStep.make(info.torch_optimizer, torch_kwargs(kwargs), total, leaves, v, sizes)
+                    for v in ("foreach", "fused")
                 }
                 ms.update(side_by_side({v: r for v, r in variants.items() if r is not None}, repeats))
             label = f"{total / 1e6:.3g}M / {leaves}" + SIZE_LABELS[sizes]
             yield (
-                f"| {name} | {label} | {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
+                f"| {row_name(name)} | {label} "
+                f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
                 f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
                 f"| {ratio(ms['flatten'], ms.get('optax'))} | {ratio(ms['flatten'], ms.get('fused'))} "
                 f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s.get('optax'), 2)} "

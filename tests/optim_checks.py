@@ -58,3 +58,13 @@ def assert_mixed_pytree_keeps_dtypes(tx) -> None:
             assert bool(jnp.all(jnp.isfinite(u)))
         params = js.apply_updates(params, updates)
         assert jax.tree.map(lambda x: jnp.asarray(x).dtype, state) == dtypes
+
+
+def optimizer_state(state):
+    """The optimizer's own state (``AdamState``, ``TraceState``, ...) in a constructor's state: ``state.inner_state``."""
+    return state.inner_state
+
+
+def replace_optimizer_state(state, **fields):
+    """``state`` with ``fields`` of :func:`optimizer_state` replaced."""
+    return state._replace(inner_state=state.inner_state._replace(**fields))

@@ -1,9 +1,10 @@
-"""Shared harness for optimizer parity with torch: one problem, two runners, stored golden values.
+"""The parity harness: one problem, a jaxsched runner and a torch runner, stored golden values.
 
-Each test module defines ``CASES = {name: Case(...)}``. ``python tests/golden/generate.py`` runs the
-torch side of every case and stores the trajectories in ``tests/golden/optimizers.npz``; tests
-compare jaxsched against that file always, and against live torch too when torch is installed.
-Gradients come from one numpy formula on both sides, so they are bit-identical for equal params.
+A :class:`ParityCase` names only jaxsched's arguments; torch's are derived from them (see
+:func:`torch_kwargs`). ``python tests/golden/generate.py`` runs the torch side of every case in
+``tests/optim_db.py`` and stores the trajectories in ``tests/golden/optimizers.npz``; tests compare
+jaxsched against that file always, and against live torch too when torch is installed. Gradients
+come from one numpy formula on both sides, so they are bit-identical for equal params.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 STEPS = 30
 RTOL = 1e-10
 ATOL = 1e-12
+# jaxsched argument name -> torch's, where they differ.
+TORCH_NAMES = {"learning_rate": "lr"}
 
 _rng = np.random.RandomState(0)
 # A multi-leaf "model": matrix, vector, scalar and a nested leaf (order = sorted names).
@@ -33,6 +36,8 @@ PARAMS0 = {
 }
 _TARGET = {k: _rng.randn(*v.shape) for k, v in PARAMS0.items()}
 _NOISE = {k: _rng.randn(64, *v.shape) for k, v in PARAMS0.items()}
+# The leaves of a case's ``second_group`` (a second torch param group, a js.partition label).
+SECOND_GROUP = ("c_scalar", "d_nested")
 
 
 def grads_at(params: dict[str, np.ndarray], step: int) -> dict[str, np.ndarray]:
@@ -47,39 +52,127 @@ def flatten(params: dict[str, Any]) -> np.ndarray:
     return np.concatenate([np.ravel(np.asarray(params[k], np.float64)) for k in sorted(params)])
 
 
-@dataclasses.dataclass
-class Case:
-    """One parity case: a jaxsched optimizer and the torch optimizer (and scheduler) it must equal.
+def is_scheduled(value: Any) -> bool:
+    """A schedule is a callable of the step; a pair (``betas``, ``etas``) may schedule either member."""
+    return callable(value) or (isinstance(value, tuple) and any(map(callable, value)))
 
-    ``torch_groups`` (optional) maps params to torch param groups; ``grad_mask(step)`` zeroes
-    gradient entries; ``jax_grads``/``torch_grads`` (optional) convert each gradient leaf into what
-    the optimizer receives (e.g. a BCOO for jaxsched or ``tensor.to_sparse()`` for SparseAdam).
+
+def value_at(value: Any, step: int) -> Any:
+    """An argument's value at ``step``: schedules evaluated, constants as they are."""
+    if callable(value):
+        return float(value(step))
+    if isinstance(value, tuple):
+        return tuple(value_at(member, step) for member in value)
+    return value
+
+
+def torch_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """torch's constructor arguments for jaxsched's: renamed, and each schedule's value at step 0."""
+    return {TORCH_NAMES.get(name, name): value_at(value, 0) for name, value in kwargs.items()}
+
+
+class ScheduledGroups:
+    """torch's side of schedules that no torch scheduler drives: every group's value set each epoch.
+
+    torch has no built-in scheduler for hyperparameters such as ``betas``; users assign
+    ``param_groups[i][key]`` between steps, which is what this does on each ``step()`` (and for
+    epoch 0 at once).
     """
 
-    make_jax: Callable[[], Any]
-    torch_optimizer: str
-    torch_kwargs: dict
+    def __init__(self, optimizer, scheduled: dict[str, Any]):
+        self.optimizer, self.scheduled, self.epoch = optimizer, scheduled, 0
+        self.apply()
+
+    def step(self):
+        self.epoch += 1
+        self.apply()
+
+    def apply(self):
+        values = {TORCH_NAMES.get(name, name): value_at(value, self.epoch) for name, value in self.scheduled.items()}
+        for group in self.optimizer.param_groups:
+            group.update(values)
+
+
+def follow_schedules(optimizer, kwargs: dict[str, Any]) -> ScheduledGroups | None:
+    """Assign the schedules among ``kwargs`` to ``optimizer``'s param groups each epoch (None if there are none)."""
+    scheduled = {name: value for name, value in kwargs.items() if is_scheduled(value)}
+    return ScheduledGroups(optimizer, scheduled) if scheduled else None
+
+
+def torch_scheduler(name: str, *args, **kwargs) -> Callable[[Any], Any]:
+    """``optimizer -> torch.optim.lr_scheduler.<name>(optimizer, *args, **kwargs)``, importing torch lazily."""
+
+    def make(optimizer):
+        import torch
+
+        return getattr(torch.optim.lr_scheduler, name)(optimizer, *args, **kwargs)
+
+    return make
+
+
+@dataclasses.dataclass(frozen=True)
+class ParityCase:
+    """One parity case: jaxsched's keyword arguments, from which torch's are derived.
+
+    ``kwargs`` may hold schedules (callables of the step, or pairs with one). torch starts from
+    their values at step 0 and follows them with ``torch_scheduler`` (e.g. ``StepLR``) when the
+    case names one, which then drives every schedule of the case; otherwise each scheduled value
+    is assigned to torch's param groups every step (:class:`ScheduledGroups`).
+    ``second_group`` overrides arguments for the leaves in :data:`SECOND_GROUP` (a second torch
+    param group; ``js.partition`` on the jaxsched side). ``grad_mask(step)`` zeroes gradient
+    entries; ``jax_grads``/``torch_grads`` convert each gradient leaf into what the optimizer
+    receives (e.g. a BCOO for jaxsched or ``tensor.to_sparse()`` for SparseAdam).
+    ``make`` and ``torch_optimizer`` come from the case's entry in ``tests/optim_db.py``.
+    """
+
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     torch_scheduler: Callable[[Any], Any] | None = None
-    torch_groups: Callable[[dict], list] | None = None
+    second_group: dict[str, Any] | None = None
     grad_mask: Callable[[int], dict] | None = None
     jax_grads: Callable[[Any], Any] | None = None
     torch_grads: Callable[[Any], Any] | None = None
     steps: int = STEPS
+    make: Callable[..., Any] | None = None
+    torch_optimizer: str | None = None
+
+    def make_jax(self):
+        import jaxsched as js
+
+        if self.second_group is None:
+            return self.make(**self.kwargs)
+        labels = js.label_by_path(dict.fromkeys(SECOND_GROUP, "second"), default="first")
+        groups = {"first": self.make(**self.kwargs), "second": self.make(**{**self.kwargs, **self.second_group})}
+        return js.partition(groups, labels)
+
+    def torch_param_groups(self, tensors: dict[str, Any]) -> list:
+        if self.second_group is None:
+            return [tensors[k] for k in sorted(tensors)]
+        first = [tensors[k] for k in sorted(tensors) if k not in SECOND_GROUP]
+        second = [tensors[k] for k in SECOND_GROUP]
+        return [{"params": first}, {"params": second, **torch_kwargs(self.second_group)}]
+
+    def make_torch_scheduler(self, optimizer):
+        if self.torch_scheduler is not None:
+            return self.torch_scheduler(optimizer)
+        values = [*self.kwargs.values(), *(self.second_group or {}).values()]
+        if self.second_group is not None and any(map(is_scheduled, values)):
+            raise ValueError("schedules with a second param group need a named torch_scheduler")
+        return follow_schedules(optimizer, self.kwargs)
 
 
-def masked_grads(case: Case, params, step):
+def masked_grads(case: ParityCase, params, step):
     grads = grads_at(params, step)
     if case.grad_mask is not None:
         grads = {k: g * case.grad_mask(step)[k] for k, g in grads.items()}
     return grads
 
 
-def run_jax(case: Case) -> np.ndarray:
-    """Trajectory of flattened params (steps + 1 rows) under jaxsched, in float64."""
+def run_jax(case: ParityCase, wrap: Callable[[Any], Any] = lambda tx: tx) -> np.ndarray:
+    """Trajectory of flattened params (steps + 1 rows) under jaxsched (``wrap(optimizer)``), in float64."""
     import jaxsched as js
 
     with jax.enable_x64(True):
-        tx = case.make_jax()
+        tx = wrap(case.make_jax())
         params = {k: jnp.asarray(v, jnp.float64) for k, v in PARAMS0.items()}
         state = tx.init(params)
 
@@ -96,7 +189,7 @@ def run_jax(case: Case) -> np.ndarray:
     return np.stack(rows)
 
 
-def run_torch(case: Case) -> np.ndarray:
+def run_torch(case: ParityCase) -> np.ndarray:
     """Trajectory of flattened params under the matching torch optimizer, in float64."""
     import torch
 
@@ -104,9 +197,9 @@ def run_torch(case: Case) -> np.ndarray:
     torch.set_default_dtype(torch.float64)  # ASGD/NAdam keep internal scalars in the default dtype
     try:
         tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in PARAMS0.items()}
-        groups = case.torch_groups(tensors) if case.torch_groups else [tensors[k] for k in sorted(tensors)]
-        optimizer = getattr(torch.optim, case.torch_optimizer)(groups, **case.torch_kwargs)
-        scheduler = case.torch_scheduler(optimizer) if case.torch_scheduler else None
+        optimizer_class = getattr(torch.optim, case.torch_optimizer)
+        optimizer = optimizer_class(case.torch_param_groups(tensors), **torch_kwargs(case.kwargs))
+        scheduler = case.make_torch_scheduler(optimizer)
         rows = [flatten({k: t.detach().numpy() for k, t in tensors.items()})]
         for step in range(case.steps):
             grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
@@ -132,78 +225,3 @@ def assert_trajectories_close(actual: np.ndarray, expected: np.ndarray, what: st
     assert actual.shape == expected.shape, f"{what}: shapes {actual.shape} vs {expected.shape}"
     for step, (a, e) in enumerate(zip(actual, expected)):
         np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL, err_msg=f"{what}: differs at step {step}")
-
-
-def torch_scheduler(name: str, *args, **kwargs) -> Callable[[Any], Any]:
-    """``optimizer -> torch.optim.lr_scheduler.<name>(optimizer, *args, **kwargs)``, importing torch lazily."""
-
-    def make(optimizer):
-        import torch
-
-        return getattr(torch.optim.lr_scheduler, name)(optimizer, *args, **kwargs)
-
-    return make
-
-
-def parity_tests(cases: dict[str, Case]):
-    """The two parity tests of a module's ``CASES``: against stored golden values and live torch."""
-    import pytest
-
-    names = sorted(cases)
-
-    @pytest.mark.parametrize("name", names)
-    def test_matches_golden_torch_trajectory(name):
-        assert_trajectories_close(run_jax(cases[name]), golden(name), name)
-
-    @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed (golden values still checked)")
-    @pytest.mark.parametrize("name", names)
-    def test_matches_live_torch(name):
-        assert_trajectories_close(run_jax(cases[name]), run_torch(cases[name]), name)
-
-    return test_matches_golden_torch_trajectory, test_matches_live_torch
-
-
-def rising_beta1(step: int):
-    """A beta1 schedule for parity cases (0.45, 0.675, ... -> 0.9), written for both jax and Python ints."""
-    return 0.9 * (1 - 0.5 ** (step + 1))
-
-
-def falling_beta2(step: int):
-    """A beta2 schedule for parity cases (0.899, 0.919, ... -> 0.999)."""
-    return 0.999 - 0.1 * 0.8**step
-
-
-def torch_group_schedule(key: str, value_at: Callable[[int], Any]) -> Callable[[Any], Any]:
-    """``optimizer -> scheduler`` setting every group's ``key`` to ``value_at(epoch)`` (epoch 0 at once).
-
-    torch has no built-in scheduler for hyperparameters such as ``betas``; users assign
-    ``param_groups[i][key]`` between steps, which is what this does on each ``step()``.
-    """
-
-    class GroupSchedule:
-        def __init__(self, optimizer):
-            self.optimizer, self.epoch = optimizer, 0
-            self.apply()
-
-        def step(self):
-            self.epoch += 1
-            self.apply()
-
-        def apply(self):
-            for group in self.optimizer.param_groups:
-                group[key] = value_at(self.epoch)
-
-    return GroupSchedule
-
-
-def steplr(lr: float) -> Callable[[Any], Any]:
-    """The learning rate that :data:`TORCH_STEPLR` (``StepLR(step_size=7, gamma=0.5)``) gives from ``lr``."""
-    return lambda step: lr * 0.5 ** (step // 7)
-
-
-TORCH_STEPLR = torch_scheduler("StepLR", step_size=7, gamma=0.5)
-
-
-def torch_betas(beta1: Callable[[int], Any], beta2: Callable[[int], Any]) -> Callable[[Any], Any]:
-    """The torch side of a ``betas=(beta1, beta2)`` schedule pair: every group's betas set each epoch."""
-    return torch_group_schedule("betas", lambda epoch: (beta1(epoch), beta2(epoch)))

@@ -1,8 +1,9 @@
 """Run by tests/test_sharding.py in a subprocess with 8 simulated CPU devices.
 
-For every optimizer: state leaves follow their parameter's NamedSharding after init and after a
-jitted update, and the compiled update contains no collective operations (elementwise math needs
-none); clipping by global norm needs exactly the all-reduce of the norm. Prints one JSON line.
+For every first-order optimizer of tests/optim_db.py: state leaves follow their parameter's
+NamedSharding after init and after a jitted update, and the compiled update lists its collective
+operations (elementwise math needs none); clipping by global norm needs exactly the all-reduce of
+the norm. Prints one JSON line.
 """
 
 import json
@@ -15,22 +16,10 @@ import jax.numpy as jnp  # noqa: E402
 from jax.sharding import NamedSharding, PartitionSpec  # noqa: E402
 
 import jaxsched as js  # noqa: E402
+from tests.optim_db import FIRST_ORDER  # noqa: E402
 
 COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
-OPTIMIZERS = {
-    "sgd": js.sgd(0.1, momentum=0.9, weight_decay=1e-3),
-    "asgd": js.asgd(0.01),
-    "rprop": js.rprop(0.01),
-    "adagrad": js.adagrad(0.01, initial_accumulator_value=0.1),
-    "adadelta": js.adadelta(1.0),
-    "rmsprop": js.rmsprop(0.01, momentum=0.9, centered=True),
-    "adam": js.adam(1e-3, amsgrad=True),
-    "adamw": js.adamw(1e-3),
-    "adamax": js.adamax(2e-3),
-    "nadam": js.nadam(2e-3),
-    "radam": js.radam(1e-3),
-    "sparse_adam": js.sparse_adam(1e-3),
-}
+OPTIMIZERS = {info.name: info.build() for info in FIRST_ORDER}
 
 
 def main():

@@ -31,7 +31,7 @@ def test_unsupported_torch_variant_is_skipped():
 
 
 def test_step_rows_measure_plain_and_flattened_steps(monkeypatch):
-    monkeypatch.setattr(run, "SIZES", [(2000, 20, "distinct", ("sgd(momentum)", "adam"))])
+    monkeypatch.setattr(run, "SIZES", [(2000, 20, "distinct", ("sgd", "adam"))])
     header, _, *rows = "\n".join(run.step_rows(repeats=1, only={"adam"})).splitlines()
     assert len(rows) == 1 and rows[0].startswith("| adam | 0.002M / 20 distinct sizes |")
     assert rows[0].count("|") == header.count("|") == 16
@@ -46,3 +46,8 @@ def test_table_rows_are_complete():
     rows = [*run.schedule_rows(repeats=1), *run.sweep_rows(repeats=1)]
     assert all(row.startswith("| ") and row.endswith("|") for row in rows)
     assert "| 0 |" in rows[-1]  # no recompile when a float learning rate changes
+
+
+def test_benchmarked_optimizers_are_in_the_tests_table():
+    assert set(run.OPTIMIZERS) <= set(run.OPTIM_DB)
+    assert [run.row_name(name) for name in ("sgd", "adam")] == ["sgd(momentum)", "adam"]

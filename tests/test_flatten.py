@@ -1,7 +1,5 @@
 """js.flatten: the same optimizer on small leaves packed into one vector per dtype."""
 
-import importlib
-
 import jax
 import jax.experimental.sparse
 import jax.numpy as jnp
@@ -11,26 +9,23 @@ import pytest
 import jaxsched as js
 import jaxsched.core._packing
 from jaxsched.testing import assert_trees_close
+from tests.optim_checks import optimizer_state
+from tests.optim_db import FIRST_ORDER
 from tests.optim_parity import assert_trajectories_close, golden, run_jax
-from tests.test_optimizer_invariants import OPTIMIZERS, grads_for, mixed_params
+from tests.test_optimizer_invariants import grads_for, mixed_params
 
-# Every single-group torch parity case (partition labels and sparse gradients need the original tree).
-PARITY_MODULES = ["adadelta", "adagrad", "adam", "adamax", "asgd", "nadam", "radam", "rmsprop", "rprop", "sgd"]
+# Packing leaves is exact for elementwise math on dense gradients; a second group needs the original tree.
+PACKABLE = {info.name: info for info in FIRST_ORDER if info.elementwise and not info.sparse_grads}
 FLATTENED_CASES = {
-    name: case
-    for module in PARITY_MODULES
-    for name, case in importlib.import_module(f"tests.test_optim_{module}").CASES.items()
-    if case.torch_groups is None and case.jax_grads is None
+    name: case for info in PACKABLE.values() for name, case in info.parity.items() if case.second_group is None
 }
-DENSE = sorted(name for name in OPTIMIZERS if name != "sparse_adam")
 
 
 @pytest.mark.parametrize("name", sorted(FLATTENED_CASES))
 def test_flattened_optimizer_matches_golden_torch_trajectory(name):
     # max_leaf_size=8 packs the 5-vector, the scalar and the 2x2x2 leaf and leaves the 4x3 matrix separate.
-    case = FLATTENED_CASES[name]
-    flat_case = type(case)(**{**vars(case), "make_jax": lambda: js.flatten(case.make_jax(), max_leaf_size=8)})
-    assert_trajectories_close(run_jax(flat_case), golden(name), f"flatten({name})")
+    flat = run_jax(FLATTENED_CASES[name], wrap=lambda tx: js.flatten(tx, max_leaf_size=8))
+    assert_trajectories_close(flat, golden(name), f"flatten({name})")
 
 
 def assert_same_up_to_rounding(actual, expected):
@@ -52,17 +47,17 @@ def run_steps(tx, params, steps=4):
 
 
 @pytest.mark.parametrize("max_leaf_size", [None, 4])
-@pytest.mark.parametrize("name", DENSE)
+@pytest.mark.parametrize("name", sorted(PACKABLE))
 def test_same_updates_on_mixed_dtypes(name, max_leaf_size):
-    expected, _ = run_steps(OPTIMIZERS[name](0.01), mixed_params())
-    actual, _ = run_steps(js.flatten(OPTIMIZERS[name](0.01), max_leaf_size), mixed_params())
+    expected, _ = run_steps(PACKABLE[name].build(learning_rate=0.01), mixed_params())
+    actual, _ = run_steps(js.flatten(PACKABLE[name].build(learning_rate=0.01), max_leaf_size), mixed_params())
     assert_same_up_to_rounding(actual, expected)
 
 
 def test_state_holds_one_vector_per_dtype_and_the_large_leaves():
     params = mixed_params()  # kernel 2x3 f32, bias 3 f32, 4 bf16, scalar f16, None
     state = js.flatten(js.adam(1e-3), max_leaf_size=4).init(params)
-    moments = state.inner_state.inner_state.exp_avg
+    moments = optimizer_state(state.inner_state).exp_avg
     assert isinstance(moments, js.Packed)
     assert {k: v.shape for k, v in moments.flat.items()} == {"bfloat16": (4,), "float16": (1,), "float32": (3,)}
     assert [x.shape for x in moments.large] == [(2, 3)]
@@ -73,7 +68,7 @@ def test_leaves_beyond_the_packing_budget_stay_separate(monkeypatch):
     monkeypatch.setattr(jaxsched.core._packing, "MAX_PACKED_SIZE", 10)
     params = {"a": jnp.ones(4), "b": jnp.ones(5), "c": jnp.ones(3), "d": jnp.ones(1), "e": jnp.ones(2, jnp.bfloat16)}
     tx = js.flatten(js.sgd(0.1, momentum=0.9), max_leaf_size=None)
-    buffers = tx.init(params).inner_state.inner_state.momentum_buffer
+    buffers = optimizer_state(tx.init(params).inner_state).momentum_buffer
     assert {k: v.shape for k, v in buffers.flat.items()} == {"float32": (10,), "bfloat16": (2,)}  # a, b, d; e
     assert [x.shape for x in buffers.large] == [(3,)]  # c did not fit
     expected, _ = run_steps(js.sgd(0.1, momentum=0.9), params)

@@ -6,6 +6,7 @@ import numpy as np
 
 import jaxsched as js
 from jaxsched.core._base import increment_step, zero_step
+from tests.optim_checks import replace_optimizer_state
 
 S = js.schedules
 TEN_MILLION = 10_000_000
@@ -44,7 +45,7 @@ def test_optimizer_runs_across_the_int32_limit():
     params = {"w": jnp.ones(3)}
     state = tx.init(params)
     near_limit = jnp.asarray(INT32_MAX - 5, jnp.int32)
-    state = state._replace(step=near_limit, inner_state=state.inner_state._replace(step=near_limit))
+    state = replace_optimizer_state(state._replace(step=near_limit), step=near_limit)
     step = jax.jit(tx.update)
     for i in range(10):
         updates, state = step({"w": jnp.full(3, 0.5)}, state, params)

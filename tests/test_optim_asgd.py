@@ -1,4 +1,7 @@
-"""torch.optim.ASGD parity, the parameter average (torch's state['ax']), hyperparameters, validation."""
+"""torch.optim.ASGD: the parameter average (torch's state['ax']) and when hyperparameters take effect.
+
+Contract and parity: tests/test_optimizers.py.
+"""
 
 import dataclasses
 
@@ -8,52 +11,12 @@ import numpy as np
 import pytest
 
 import jaxsched as js
-from tests.optim_checks import assert_mixed_pytree_keeps_dtypes, first_changed_update, run_updates
-from tests.optim_contract import contract_tests
-from tests.optim_parity import (
-    ATOL,
-    Case,
-    HAS_TORCH,
-    PARAMS0,
-    RTOL,
-    TORCH_STEPLR,
-    flatten,
-    golden,
-    grads_at,
-    parity_tests,
-    run_torch,
-    steplr,
-    torch_scheduler,
-)
-
-T0 = 5  # averaging starts within the 30 parity steps (torch's default t0 is 1e6)
-
-CASES = {
-    "asgd_default": Case(lambda: js.asgd(), "ASGD", dict()),
-    "asgd_averaging": Case(
-        lambda: js.asgd(0.05, lambd=1e-2, alpha=0.6, t0=T0), "ASGD", dict(lr=0.05, lambd=1e-2, alpha=0.6, t0=T0)
-    ),
-    "asgd_wd_maximize": Case(
-        lambda: js.asgd(0.01, lambd=1e-3, weight_decay=0.1, maximize=True),
-        "ASGD",
-        dict(lr=0.01, lambd=1e-3, weight_decay=0.1, maximize=True),
-    ),
-    # eta is computed from each step's lr at the end of that step: the lr drop acts one step late
-    "asgd_steplr": Case(
-        lambda: js.asgd(steplr(0.05), lambd=1e-2, t0=10),
-        "ASGD",
-        dict(lr=0.05, lambd=1e-2, t0=10),
-        torch_scheduler=TORCH_STEPLR,
-    ),
-}
-
-test_matches_golden_torch_trajectory, test_matches_live_torch = parity_tests(CASES)
+from tests.optim_checks import first_changed_update, run_updates
+from tests.optim_db import PARITY_CASES
+from tests.optim_parity import ATOL, HAS_TORCH, PARAMS0, RTOL, ParityCase, flatten, golden, grads_at, run_torch
 
 
-# --- the average of the parameters ---------------------------------------------------------------
-
-
-def jax_averages(case: Case) -> np.ndarray:
+def jax_averages(case: ParityCase) -> np.ndarray:
     """``asgd_averaged_params`` after each step (flattened rows, float64)."""
     with jax.enable_x64(True):
         tx = case.make_jax()
@@ -71,17 +34,18 @@ def jax_averages(case: Case) -> np.ndarray:
 def test_average_matches_mean_of_golden_torch_iterates():
     # torch's ax at step t is the mean of its iterates p_{t0+2} .. p_t (before that ax = p_t),
     # so the stored torch trajectory determines the average without another golden array.
-    trajectory = golden("asgd_averaging")
-    expected = [trajectory[min(T0 + 2, t) : t + 1].mean(axis=0) for t in range(1, len(trajectory))]
-    np.testing.assert_allclose(jax_averages(CASES["asgd_averaging"]), np.stack(expected), rtol=RTOL, atol=ATOL)
+    case = PARITY_CASES["asgd_averaging"]
+    trajectory, t0 = golden("asgd_averaging"), case.kwargs["t0"]
+    expected = [trajectory[min(t0 + 2, t) : t + 1].mean(axis=0) for t in range(1, len(trajectory))]
+    np.testing.assert_allclose(jax_averages(case), np.stack(expected), rtol=RTOL, atol=ATOL)
 
 
 class _RecordAverages:
     """Wraps a case's torch scheduler (if any) to record ``optimizer.state[p]['ax']`` after every step."""
 
-    def __init__(self, optimizer, make_scheduler):
+    def __init__(self, optimizer, case: ParityCase):
         self.optimizer, self.rows = optimizer, []
-        self.scheduler = make_scheduler(optimizer) if make_scheduler else None
+        self.scheduler = case.make_torch_scheduler(optimizer)
 
     def step(self):
         params = self.optimizer.param_groups[0]["params"]  # sorted by name, as flatten() orders them
@@ -95,12 +59,14 @@ class _RecordAverages:
 def test_average_matches_live_torch_ax(name):
     recorders = []
 
+    case = PARITY_CASES[name]
+
     def recording_scheduler(optimizer):
-        recorders.append(_RecordAverages(optimizer, CASES[name].torch_scheduler))
+        recorders.append(_RecordAverages(optimizer, case))
         return recorders[0]
 
-    run_torch(dataclasses.replace(CASES[name], torch_scheduler=recording_scheduler))
-    np.testing.assert_allclose(jax_averages(CASES[name]), np.stack(recorders[0].rows), rtol=RTOL, atol=ATOL)
+    run_torch(dataclasses.replace(case, torch_scheduler=recording_scheduler))
+    np.testing.assert_allclose(jax_averages(case), np.stack(recorders[0].rows), rtol=RTOL, atol=ATOL)
 
 
 def test_averaged_params_found_in_chain_masked_and_partition():
@@ -139,32 +105,6 @@ def test_averaged_params_errors():
         js.asgd_averaged_params(js.chain(js.asgd(0.1), js.asgd(0.1)).init(params))
 
 
-# --- contract: validation, torch's defaults, hyperparameters in the state ----------------------
-
-(
-    test_rejects_invalid_arguments,
-    test_defaults_match_torch,
-    test_get_hyperparams_names_every_numeric_argument,
-    test_set_hyperparams_changes_next_updates,
-    _,  # its bfloat16 check is written for Adam's betas; test_mixed_pytree_keeps_dtypes covers it here
-) = contract_tests(
-    js.asgd,
-    "ASGD",
-    dict(learning_rate=0.02, lambd=1e-2, alpha=0.5, t0=3.0, weight_decay=0.01),
-    dict(learning_rate=0.2, lambd=0.5, alpha=0.1, weight_decay=0.5),
-    [
-        (dict(learning_rate=-0.1), ValueError, ("learning_rate", "-0.1")),
-        (dict(lambd=-1e-4), ValueError, ("lambd", "-0.0001")),
-        (dict(alpha=-0.75), ValueError, ("alpha", "-0.75")),
-        (dict(t0=-1.0), ValueError, ("t0", "-1.0")),
-        (dict(weight_decay=-0.1), ValueError, ("weight_decay", "-0.1")),
-        (dict(weight_decay=float("nan")), ValueError, ("weight_decay", "nan")),
-        (dict(learning_rate="0.1"), TypeError, ("learning_rate", "'0.1'")),
-        (dict(maximize=1), TypeError, ("maximize", "True or False")),
-    ],
-)
-
-
 @pytest.mark.parametrize(
     "name, value, first_changed",
     [
@@ -185,7 +125,3 @@ def test_set_t0_changes_only_the_average():
     updates, state = run_updates(tx, 4, set_before=0, t0=0.0)
     np.testing.assert_array_equal(np.stack(updates), np.stack(base_updates))
     assert not np.allclose(flatten(js.asgd_averaged_params(state)), flatten(js.asgd_averaged_params(base_state)))
-
-
-def test_mixed_pytree_keeps_dtypes():
-    assert_mixed_pytree_keeps_dtypes(js.asgd(0.1, lambd=0.1, t0=1, weight_decay=0.01))

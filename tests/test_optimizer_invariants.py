@@ -6,21 +6,9 @@ import numpy as np
 import pytest
 
 import jaxsched as js
+from tests.optim_db import FIRST_ORDER
 
-OPTIMIZERS = {
-    "sgd": lambda lr: js.sgd(lr, momentum=0.9, nesterov=True, weight_decay=1e-3),
-    "asgd": lambda lr: js.asgd(lr, t0=2.0, weight_decay=1e-3),
-    "rprop": lambda lr: js.rprop(lr),
-    "adagrad": lambda lr: js.adagrad(lr, lr_decay=0.01, weight_decay=1e-3, initial_accumulator_value=0.1),
-    "adadelta": lambda lr: js.adadelta(lr, weight_decay=1e-3),
-    "rmsprop": lambda lr: js.rmsprop(lr, momentum=0.9, centered=True, weight_decay=1e-3),
-    "adam": lambda lr: js.adam(lr, amsgrad=True, weight_decay=1e-3),
-    "adamw": lambda lr: js.adamw(lr),
-    "adamax": lambda lr: js.adamax(lr, weight_decay=1e-3),
-    "nadam": lambda lr: js.nadam(lr, decoupled_weight_decay=True, weight_decay=1e-3),
-    "radam": lambda lr: js.radam(lr, weight_decay=1e-3),
-    "sparse_adam": lambda lr: js.sparse_adam(lr),
-}
+OPTIMIZERS = {info.name: info for info in FIRST_ORDER}
 NAMES = sorted(OPTIMIZERS)
 
 
@@ -44,7 +32,8 @@ def signature(tree):
 @pytest.mark.parametrize("flattened", [False, True], ids=["per_leaf", "flatten"])
 @pytest.mark.parametrize("name", NAMES)
 def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
-    tx = js.flatten(OPTIMIZERS[name](0.01)) if flattened else OPTIMIZERS[name](0.01)
+    tx = OPTIMIZERS[name].build(learning_rate=0.01)
+    tx = js.flatten(tx) if flattened else tx
     params = mixed_params()
     state = tx.init(params)
     traces = []
@@ -64,7 +53,7 @@ def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_state_and_param_dtypes_are_stable(name):
-    tx = OPTIMIZERS[name](0.01)
+    tx = OPTIMIZERS[name].build(learning_rate=0.01)
     params = mixed_params()
     state = tx.init(params)
     initial = signature(state)
@@ -81,7 +70,7 @@ def test_state_and_param_dtypes_are_stable(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_update_under_lax_cond(name):
-    tx = OPTIMIZERS[name](0.01)
+    tx = OPTIMIZERS[name].build(learning_rate=0.01)
     params = mixed_params()
     state = tx.init(params)
     grads = grads_for(params, 0)
@@ -105,7 +94,7 @@ def test_update_under_lax_cond(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_vmap_over_learning_rates_equals_loop(name):
-    tx = OPTIMIZERS[name](0.01)
+    tx = OPTIMIZERS[name].build(learning_rate=0.01)
     params = {"w": jnp.linspace(-1.0, 1.0, 5), "b": jnp.asarray(0.3)}
 
     def train(lr):

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.optim_db import FIRST_ORDER
+
 SCRIPT = pathlib.Path(__file__).with_name("sharding_script.py")
 
 
@@ -26,10 +28,7 @@ def test_runs_on_eight_devices(report):
     assert report["devices"] == 8
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["sgd", "asgd", "rprop", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam", "sparse_adam"],
-)
+@pytest.mark.parametrize("name", [info.name for info in FIRST_ORDER if info.elementwise])
 def test_state_follows_param_sharding_without_collectives(report, name):
     result = report["results"][name]
     assert result["sharding_mismatches"] == []

@@ -1,14 +1,13 @@
 """Regenerate the golden torch trajectories in tests/golden/optimizers.npz (needs torch==2.13.0).
 
-    python tests/golden/generate.py                  # every tests/test_optim_*.py module, from scratch
-    python tests/golden/generate.py test_optim_adam  # only these modules; other entries are kept
+    python tests/golden/generate.py               # every optimizer of tests/optim_db.py, from scratch
+    python tests/golden/generate.py adam adamw    # only these optimizers; other entries are kept
 
-Runs the torch side of every optimizer parity case (``CASES`` in the test modules) and stores the
-trajectories. Values come from torch only, never from jaxsched.
+Runs the torch side of every parity case in ``tests/optim_db.py`` and stores the trajectories.
+Values come from torch only, never from jaxsched.
 """
 
 import fcntl
-import importlib
 import pathlib
 import sys
 
@@ -19,21 +18,24 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 import torch  # noqa: E402
 
+from tests.optim_db import OPTIMIZERS  # noqa: E402
 from tests.optim_parity import GOLDEN, run_torch  # noqa: E402
 
 
-def main(modules: list[str]) -> None:
+def trajectories(names: list[str]) -> dict[str, np.ndarray]:
+    """The torch trajectory of every parity case of the named optimizers."""
+    return {case_name: run_torch(case) for name in names for case_name, case in OPTIMIZERS[name].parity.items()}
+
+
+def main(names: list[str]) -> None:
     print(f"torch {torch.__version__}")
-    merge = bool(modules)
-    modules = modules or sorted(p.stem for p in HERE.parent.glob("test_optim_*.py"))
+    merge = bool(names)
     with open(HERE / ".generate.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several writers may regenerate their own cases at once
-        trajectories = dict(np.load(GOLDEN)) if merge and GOLDEN.exists() else {}
-        for module_name in modules:
-            for name, case in importlib.import_module(f"tests.{module_name}").CASES.items():
-                trajectories[name] = run_torch(case)
-        np.savez_compressed(GOLDEN, **trajectories)
-    print(f"wrote {len(trajectories)} trajectories to {GOLDEN}")
+        stored = dict(np.load(GOLDEN)) if merge and GOLDEN.exists() else {}
+        stored.update(trajectories(names or list(OPTIMIZERS)))
+        np.savez_compressed(GOLDEN, **stored)
+    print(f"wrote {len(stored)} trajectories to {GOLDEN}")
 
 
 if __name__ == "__main__":
