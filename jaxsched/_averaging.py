@@ -120,7 +120,8 @@ def ema(decay: float = 0.999) -> Averager:
         # in the train step, after the optimizer update:
         astate = avg.update(astate, params)
         # parameters and batch-norm statistics together (torch's use_buffers=True):
-        astate = avg.update(astate, {"params": params, "batch_stats": batch_stats})
+        both = avg.init({"params": params, "batch_stats": batch_stats})
+        both = avg.update(both, {"params": params, "batch_stats": batch_stats})
     """
     check_number("decay", decay, low=0.0, high=1.0, allow_schedule=False)
     return _averager({"decay": decay}, _ema_combine)

@@ -129,6 +129,14 @@ SETUP = {
     "jaxsched.sparse_adam": (
         'params = {"embedding": jnp.ones((4, 3))}\ndense_grad = jnp.zeros((4, 3)).at[jnp.array([0, 2])].set(0.5)'
     ),
+    # a training loop: its epochs, the epoch SWA starts at, and one epoch of it
+    "jaxsched.swa": (
+        "epochs, swa_start = 3, 1\n"
+        "def train_one_epoch(params, opt_state):\n"
+        "    return jax.tree.map(lambda p: 0.9 * p, params), opt_state"
+    ),
+    # a model's batch-norm statistics, averaged beside its parameters
+    "jaxsched.ema": 'batch_stats = {"mean": jnp.zeros(2), "var": jnp.ones(2)}',
     # the two weight matrices the labelled pytree holds
     "jaxsched.label_by_path": "w = jnp.ones((2, 2))\nw2 = jnp.ones((2, 1))",
     # a jitted train step and two states that differ only in the learning-rate value
