@@ -7,6 +7,8 @@ import os
 import stat
 import threading
 import zipfile
+from collections import namedtuple
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 import jaxsched as js
+from tests.fixtures import write_checkpoint_v1
 
 
 def make_problem():
@@ -424,3 +427,75 @@ def test_damaged_leaves_and_foreign_files_raise_checkpoint_error(tmp_path):
     )
     with pytest.raises(js.CheckpointError, match=r"__manifest__.npy is unreadable \(holds float32"):
         js.load_state(tmp_path / "float_manifest.npz", state)
+
+
+# --- format v1 (optimizer states nested in tuples of chain slots) ---------------------------------------------
+
+FIXTURE_V1 = Path(write_checkpoint_v1.__file__).with_name("checkpoint_v1.npz")
+
+
+def test_the_v1_fixture_loads_bit_for_bit():
+    like = write_checkpoint_v1.states_after_three_updates()
+    loaded = js.load_state(FIXTURE_V1, like=like)
+    assert jax.tree.structure(loaded) == jax.tree.structure(like)
+    assert bitwise_equal(loaded, like)
+    assert js.checkpoint_info(FIXTURE_V1)["format"] == "jaxsched-state-v1"
+
+
+Hyperparams = namedtuple("HyperparamsState", "step hyperparams inner_state")
+Count = namedtuple("ScaleByScheduleState", "step")
+Trace = namedtuple("TraceState", "step momentum_buffer")
+OldRmsprop = namedtuple("RmspropState", "square_avg grad_avg")
+NewRmsprop = namedtuple("RmspropState", "square_avg grad_avg momentum_buffer")
+
+
+def save_as_v1(path, state):
+    """Save ``state`` as the v1 format did: the same members under the previous format name."""
+    js.save_state(path, state)
+    members = read_members(path)
+    write_members(path, members, {**header_of(members), "format": "jaxsched-state-v1"})
+
+
+def momentum_buffer():
+    return {"w": np.arange(3, dtype=np.float32)}
+
+
+def test_v1_chain_slots_load_into_the_optimizer_state_itself(tmp_path):
+    step = np.asarray(5, np.int32)
+    # v1: `.inner_state[0].step`, `.inner_state[1].step` and `.inner_state[1].momentum_buffer['w']`.
+    old = Hyperparams(step, {"lr": np.float32(0.1)}, (Count(step), Trace(step, momentum_buffer())))
+    save_as_v1(tmp_path / "v1.npz", old)
+    new = Hyperparams(step, {"lr": np.float32(0.0)}, Trace(np.asarray(0, np.int32), {"w": np.zeros(3, np.float32)}))
+    loaded = js.load_state(tmp_path / "v1.npz", like=new)
+    assert jax.tree.structure(loaded) == jax.tree.structure(new)
+    assert bitwise_equal(loaded, Hyperparams(step, {"lr": np.float32(0.1)}, Trace(step, momentum_buffer())))
+
+
+def test_v1_leaves_that_collapse_must_agree_and_all_find_a_place(tmp_path):
+    step, other_step = np.asarray(5, np.int32), np.asarray(4, np.int32)
+    new = Hyperparams(step, {}, Trace(step, momentum_buffer()))
+    save_as_v1(tmp_path / "disagree.npz", Hyperparams(step, {}, (Count(other_step), Trace(step, momentum_buffer()))))
+    with pytest.raises(
+        js.CheckpointError, match=r"leaves \['.inner_state\[0\].step', '.inner_state\[1\].step'\] all map"
+    ):
+        js.load_state(tmp_path / "disagree.npz", like=new)
+
+    # RMSprop with momentum: v1's TraceState.step has no field in the merged RmspropState.
+    old = Hyperparams(
+        step,
+        {},
+        ((OldRmsprop({"w": np.ones(3, np.float32)}, {"w": np.ones(3, np.float32)}), Trace(step, momentum_buffer())),),
+    )
+    save_as_v1(tmp_path / "rmsprop.npz", old)
+    merged = Hyperparams(
+        step, {}, NewRmsprop({"w": np.ones(3, np.float32)}, {"w": np.ones(3, np.float32)}, momentum_buffer())
+    )
+    with pytest.raises(
+        js.CheckpointError, match=r"format v1\): leaves \['.inner_state\[0\]\[1\].step'\] have no place"
+    ):
+        js.load_state(tmp_path / "rmsprop.npz", like=merged)
+
+    with pytest.raises(
+        js.CheckpointError, match=r"format v1\) has no leaf for the expected .inner_state.square_avg\['w'\]"
+    ):
+        js.load_state(tmp_path / "disagree.npz", like=merged)
