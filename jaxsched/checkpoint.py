@@ -57,7 +57,7 @@ import numpy as np
 
 from jaxsched.core.base import PyTree
 
-FORMAT = "jaxsched-state-v2"
+_FORMAT = "jaxsched-state-v2"
 _FORMAT_V1 = "jaxsched-state-v1"
 _MANIFEST = "__manifest__"
 _MAX_MANIFEST_BYTES = 64 * 2**20
@@ -122,7 +122,7 @@ def _expected_leaves(like: PyTree) -> list[_Leaf]:
 
 
 def _fsync_folder(folder: str) -> None:
-    if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a folder; its rename is durable without it.
+    if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a folder to fsync it
         return
     descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -154,7 +154,7 @@ def save_state(path: str | os.PathLike, state: PyTree) -> None:
         arrays[f"leaf_{index}"] = raw
         entry = {"path": name, "dtype": value.dtype.name, "shape": list(value.shape)}
         manifest.append({**entry, "sha256": hashlib.sha256(raw).hexdigest()})
-    header = {"format": FORMAT, "treedef": str(jax.tree.structure(state)), "leaves": manifest}
+    header = {"format": _FORMAT, "treedef": str(jax.tree.structure(state)), "leaves": manifest}
     arrays[_MANIFEST] = np.frombuffer(json.dumps(header).encode(), np.uint8)
 
     target = os.fspath(path)
@@ -209,8 +209,8 @@ def _read_uint8_member(archive: zipfile.ZipFile, name: str, sizes: range, where:
 def _validate_header(header: Any, where: str) -> None:
     if not isinstance(header, dict):
         raise CheckpointError(f"{where}: the manifest is a JSON {type(header).__name__}, expected an object")
-    if header.get("format") not in (FORMAT, _FORMAT_V1):
-        raise CheckpointError(f"{where} has format {header.get('format')!r}, expected {FORMAT!r} or {_FORMAT_V1!r}")
+    if header.get("format") not in (_FORMAT, _FORMAT_V1):
+        raise CheckpointError(f"{where} has format {header.get('format')!r}, expected {_FORMAT!r} or {_FORMAT_V1!r}")
     if set(header) != {"format", "treedef", "leaves"}:
         raise CheckpointError(f"{where}: the manifest has keys {sorted(header)}, expected format, leaves, treedef")
     if not isinstance(header["treedef"], str):
@@ -272,7 +272,7 @@ def _open_checkpoint(path: str | os.PathLike) -> Iterator[tuple[dict, zipfile.Zi
         yield header, archive
 
 
-def _check_leaf_type(entry: dict, expected: _Leaf, where: str) -> None:
+def _check_shape_and_dtype(entry: dict, expected: _Leaf, where: str) -> None:
     if tuple(entry["shape"]) != expected.shape or _DTYPES[entry["dtype"]] != expected.dtype:
         needs_x64 = " (a 64-bit value needs jax_enable_x64)" if not _representable(_DTYPES[entry["dtype"]]) else ""
         raise CheckpointError(
@@ -307,7 +307,7 @@ def _match_v2(header: dict, expected: list[_Leaf], like: PyTree, where: str) -> 
     for entry, leaf in zip(stored, expected):
         if entry["path"] != leaf.path:
             raise CheckpointError(f"{where}: leaf {entry['path']} is where the expected state has {leaf.path}")
-        _check_leaf_type(entry, leaf, where)
+        _check_shape_and_dtype(entry, leaf, where)
     expected_treedef = str(jax.tree.structure(like))
     if header["treedef"] != expected_treedef:
         raise CheckpointError(
@@ -328,7 +328,7 @@ def _match_v1(header: dict, expected: list[_Leaf], where: str) -> list[list[int]
         if not candidates:
             raise CheckpointError(f"{where} (format v1) has no leaf for the expected {leaf.path}")
         for index in candidates:
-            _check_leaf_type(stored[index], leaf, where)
+            _check_shape_and_dtype(stored[index], leaf, where)
         sources.append(candidates)
     matched = {index for candidates in sources for index in candidates}
     unmatched = [entry["path"] for index, entry in enumerate(stored) if index not in matched]
@@ -361,7 +361,7 @@ def load_state(path: str | os.PathLike, like: PyTree) -> PyTree:
     expected = _expected_leaves(like)
     with _open_checkpoint(path) as (header, archive):
         stored = header["leaves"]
-        if header["format"] == FORMAT:
+        if header["format"] == _FORMAT:
             sources = _match_v2(header, expected, like, where)
         else:
             sources = _match_v1(header, expected, where)
