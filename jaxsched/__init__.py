@@ -21,7 +21,7 @@ from jaxsched._plateau import (
 from jaxsched._plot import plot as plot
 from jaxsched._sharding import shard_state as shard_state, zero1_shardings as zero1_shardings
 from jaxsched._spec import SpecError as SpecError, parse_schedule as parse_schedule
-from jaxsched.checkpoint import (
+from jaxsched._checkpoint import (
     CheckpointError as CheckpointError,
     checkpoint_info as checkpoint_info,
     load_state as load_state,
