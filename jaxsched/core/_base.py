@@ -109,6 +109,12 @@ def hyperparam_dtype() -> jnp.dtype:
     return jnp.result_type(float)
 
 
+def torch_lerp(start: jax.Array, end: jax.Array, weight: jax.Array) -> jax.Array:
+    """``torch.lerp``: its formula switches at ``|weight| = 0.5`` to stay accurate near both ends."""
+    difference = end - start
+    return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
+
+
 def tree_zeros_state(params: Params) -> PyTree:
     """Zeros like ``params`` in :func:`state_dtype`, on the same devices and sharding (``None`` stays ``None``)."""
     return jax.tree.map(lambda p: jnp.zeros_like(p, dtype=state_dtype(p)), params)
