@@ -29,6 +29,8 @@ def contract_tests(
     hyperparams: dict[str, Any],
     changed: dict[str, Any],
     invalid: list[tuple[dict[str, Any], type, tuple[str, ...]]],
+    structural: tuple[str, ...] = (),
+    params: dict[str, Any] = PARAMS0,
 ):
     """The contract tests of one optimizer constructor.
 
@@ -38,6 +40,9 @@ def contract_tests(
       hyperparams: a value for every numeric argument (nonzero, so no term is compiled out).
       changed: name -> a different value, to set with ``set_hyperparams``.
       invalid: ``(kwargs, error type, texts the message must contain)`` per rejected argument.
+      structural: non-bool arguments that shape the compiled update instead of being held in the
+        state (Muon's ``ns_steps``, ``adjust_lr_fn``).
+      params: the parameters to run on, a subset of ``PARAMS0`` (Muon takes only its matrix).
 
     The bfloat16 test is for optimizers with ``betas``: it runs them with ``beta2 = 0.999``, which
     bfloat16 would round to 1.
@@ -57,14 +62,19 @@ def contract_tests(
     def test_defaults_match_torch():
         import torch
 
-        torch_defaults = getattr(torch.optim, torch_optimizer)([torch.zeros(1)]).defaults
+        # a matrix: Muon refuses anything else
+        torch_defaults = getattr(torch.optim, torch_optimizer)([torch.zeros(2, 2)]).defaults
         for name, parameter in inspect.signature(make).parameters.items():
             assert torch_defaults[TORCH_NAMES.get(name, name)] == parameter.default, name
 
     def test_get_hyperparams_names_every_numeric_argument():
-        numeric = {name for name, p in inspect.signature(make).parameters.items() if not isinstance(p.default, bool)}
+        numeric = {
+            name
+            for name, p in inspect.signature(make).parameters.items()
+            if not isinstance(p.default, bool) and name not in structural
+        }
         assert set(hyperparams) == numeric
-        values = js.get_hyperparams(make(**hyperparams).init(PARAMS0))
+        values = js.get_hyperparams(make(**hyperparams).init(params))
         assert set(values) == numeric
         for name, expected in hyperparams.items():
             np.testing.assert_allclose(np.asarray(values[name], np.float64), expected, rtol=1e-7, err_msg=name)
@@ -72,10 +82,10 @@ def contract_tests(
     @pytest.mark.parametrize("name", sorted(changed))
     def test_set_hyperparams_changes_next_updates(name):
         tx = make(**hyperparams)
-        adjusted, _ = run_updates(tx, UPDATES_PER_CHECK, set_before=0, **{name: changed[name]})
-        constructed, _ = run_updates(make(**{**hyperparams, name: changed[name]}), UPDATES_PER_CHECK)
+        adjusted, _ = run_updates(tx, UPDATES_PER_CHECK, set_before=0, params=params, **{name: changed[name]})
+        constructed, _ = run_updates(make(**{**hyperparams, name: changed[name]}), UPDATES_PER_CHECK, params=params)
         np.testing.assert_allclose(adjusted, constructed, rtol=1e-13)
-        unchanged, _ = run_updates(tx, UPDATES_PER_CHECK)
+        unchanged, _ = run_updates(tx, UPDATES_PER_CHECK, params=params)
         assert not np.array_equal(adjusted, unchanged), f"setting {name} changed nothing"
 
     def test_bfloat16_params_get_float32_math_and_bfloat16_updates():

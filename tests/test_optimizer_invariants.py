@@ -20,6 +20,7 @@ OPTIMIZERS = {
     "nadam": lambda lr: js.nadam(lr, decoupled_weight_decay=True, weight_decay=1e-3),
     "radam": lambda lr: js.radam(lr, weight_decay=1e-3),
     "sparse_adam": lambda lr: js.sparse_adam(lr),
+    "adafactor": lambda lr: js.adafactor(lr, weight_decay=1e-3),
 }
 NAMES = sorted(OPTIMIZERS)
 
