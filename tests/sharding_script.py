@@ -30,6 +30,11 @@ OPTIMIZERS = {
     "nadam": js.nadam(2e-3),
     "radam": js.radam(1e-3),
     "sparse_adam": js.sparse_adam(1e-3),
+    "adafactor": js.adafactor(1e-2, weight_decay=1e-3),
+    "muon_adamw": js.partition(
+        {"muon": js.muon(0.02), "adamw": js.adamw(1e-3)},
+        lambda params: jax.tree.map(lambda p: "muon" if p.ndim == 2 else "adamw", params),
+    ),
 }
 
 

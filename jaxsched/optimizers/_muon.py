@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, torch_lerp, tree_zeros_state
 from jaxsched.core._validation import check_bool, check_choice, check_int, check_nonnegative, check_number, check_tuple
@@ -42,7 +43,13 @@ def orthogonalize(matrix: jax.Array, ns_coefficients, ns_steps: int, eps) -> jax
     """torch's ``_zeropower_via_newtonschulz``: about ``U V^T`` of ``matrix = U S V^T``, in bfloat16.
 
     The result is bfloat16, as torch's; so is every intermediate, each rounded where torch rounds it.
+    A matrix sharded over an explicit mesh is gathered for the iteration (its products contract over
+    every dimension) and the result sharded back as the matrix was.
     """
+    sharding = jax.typeof(matrix).sharding
+    sharded = any(axis is not None for axis in sharding.spec)
+    if sharded:
+        matrix = jax.sharding.reshard(matrix, NamedSharding(sharding.mesh, PartitionSpec()))
     a, b, c = (jnp.asarray(k, jnp.float32) for k in ns_coefficients)
     # torch converts to bfloat16 through float32 (c10::BFloat16 is constructed from a float)
     x = matrix.astype(jnp.float32).astype(jnp.bfloat16)
@@ -56,7 +63,8 @@ def orthogonalize(matrix: jax.Array, ns_coefficients, ns_steps: int, eps) -> jax
         gram = _matmul(x, x.T).astype(jnp.bfloat16)
         gram_update = _addmm(gram, gram, gram, beta=b, alpha=c)
         x = _addmm(x, gram_update, x, beta=a)
-    return x.T if tall else x
+    result = x.T if tall else x
+    return jax.sharding.reshard(result, sharding) if sharded else result
 
 
 def learning_rate_ratio(shape: tuple[int, ...], adjust_lr_fn: str | None) -> float:
