@@ -12,7 +12,7 @@ import jaxsched as js
 import jaxsched.core._packing
 from jaxsched.testing import assert_trees_close
 from tests.optim_parity import assert_trajectories_close, golden, run_jax
-from tests.test_optimizer_invariants import OPTIMIZERS, grads_for, mixed_params
+from tests.test_optimizer_invariants import OPTIMIZERS, SHAPE_AWARE, grads_for, mixed_params
 
 # Every single-group torch parity case (partition labels and sparse gradients need the original tree).
 PARITY_MODULES = ["adadelta", "adagrad", "adam", "adamax", "asgd", "nadam", "radam", "rmsprop", "rprop", "sgd"]
@@ -22,7 +22,7 @@ FLATTENED_CASES = {
     for name, case in importlib.import_module(f"tests.test_optim_{module}").CASES.items()
     if case.torch_groups is None and case.jax_grads is None
 }
-DENSE = sorted(name for name in OPTIMIZERS if name != "sparse_adam")
+DENSE = sorted(name for name in OPTIMIZERS if name != "sparse_adam" and name not in SHAPE_AWARE)
 
 
 @pytest.mark.parametrize("name", sorted(FLATTENED_CASES))

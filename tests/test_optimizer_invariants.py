@@ -23,6 +23,8 @@ OPTIMIZERS = {
     "adafactor": lambda lr: js.adafactor(lr, weight_decay=1e-3),
 }
 NAMES = sorted(OPTIMIZERS)
+# Per-parameter norms and row/column factors: packed into one vector by js.flatten, the math would change.
+SHAPE_AWARE = {"adafactor"}
 
 
 def mixed_params():
@@ -45,6 +47,8 @@ def signature(tree):
 @pytest.mark.parametrize("flattened", [False, True], ids=["per_leaf", "flatten"])
 @pytest.mark.parametrize("name", NAMES)
 def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
+    if flattened and name in SHAPE_AWARE:
+        pytest.skip("js.flatten would change this optimizer's per-parameter math")
     tx = js.flatten(OPTIMIZERS[name](0.01)) if flattened else OPTIMIZERS[name](0.01)
     params = mixed_params()
     state = tx.init(params)
