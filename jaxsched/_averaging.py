@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import (
     PyTree,
-    _torch_lerp,
+    torch_lerp,
     first_difference,
     hyperparam_dtype,
     increment_step,
@@ -91,7 +91,7 @@ def _averager(hyperparams: dict[str, Any], combine: Combine) -> Averager:
 
 def _ema_combine(averaged, current, n_averaged, hyperparams):
     del n_averaged
-    return _torch_lerp(averaged, current, (1 - hyperparams["decay"]).astype(averaged.dtype))
+    return torch_lerp(averaged, current, (1 - hyperparams["decay"]).astype(averaged.dtype))
 
 
 def _swa_combine(averaged, current, n_averaged, hyperparams):

@@ -10,13 +10,16 @@ import jaxsched as js
 from tests.optim_parity import PARAMS0, flatten, grads_at
 
 
-def run_updates(tx, steps: int, set_before: int | None = None, **values) -> tuple[list[np.ndarray], object]:
+def run_updates(
+    tx, steps: int, set_before: int | None = None, params: dict = PARAMS0, **values
+) -> tuple[list[np.ndarray], object]:
     """Flattened updates of ``steps`` jitted float64 steps on the parity problem, and the final state.
 
-    ``values`` are passed to ``set_hyperparams`` just before update number ``set_before`` (0-based).
+    ``params`` are all or some of ``PARAMS0``; ``values`` are passed to ``set_hyperparams`` just
+    before update number ``set_before`` (0-based).
     """
     with jax.enable_x64(True):
-        params = {k: jnp.asarray(v, jnp.float64) for k, v in PARAMS0.items()}
+        params = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
         state = tx.init(params)
         step_fn = jax.jit(tx.update)
         updates_per_step = []

@@ -93,3 +93,9 @@ def test_property_tests_example_runs():
     for peak, warmup, decay in [(1e-5, 1, 1), (0.1, 300, 3000), (1.0, 17, 5)]:
         check(peak=peak, warmup=warmup, decay=decay)
     example.test_changing_the_peak_does_not_recompile_a_train_step()
+
+
+def test_muon_adamw_learns(capsys):
+    final_loss = load_example("muon_adamw").main(steps=100, log_every=50)
+    assert "step    0" in capsys.readouterr().out
+    assert final_loss < 0.05  # from about 0.95

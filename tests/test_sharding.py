@@ -35,6 +35,19 @@ def test_state_follows_param_sharding_without_collectives(report, name):
     assert result["collectives"] == []
 
 
+@pytest.mark.parametrize(
+    "name,needed",
+    [
+        ("adafactor", ["all-reduce"]),  # row and column means, RMS of params and update, over the sharded axis
+        ("muon_adamw", ["all-gather"]),  # Newton-Schulz multiplies the whole matrix: it is gathered, then resharded
+    ],
+)
+def test_state_follows_param_sharding_with_only_the_collectives_the_math_needs(report, name, needed):
+    result = report["results"][name]
+    assert result["sharding_mismatches"] == []
+    assert result["collectives"] == needed
+
+
 def test_global_norm_clipping_needs_only_an_all_reduce(report):
     result = report["results"]["clipped_adam"]
     assert result["sharding_mismatches"] == []

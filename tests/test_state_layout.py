@@ -25,6 +25,7 @@ LAYOUTS = {
     "sparse_adam": (js.SparseAdamState, dict(maximize=(False, True))),
     "sgd": (js.TraceState, dict(momentum=(0.9,), maximize=(False, True), weight_decay=(0.0, 0.1), nesterov=(False, True))),
     "rmsprop": (js.RmspropState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
+    "adafactor": (js.AdafactorState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
 }
 
 

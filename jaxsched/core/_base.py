@@ -114,15 +114,15 @@ def state_dtype(x: jax.Array) -> jnp.dtype:
     return jnp.promote_types(jnp.asarray(x).dtype, jnp.float32)
 
 
-def _torch_lerp(start, end, weight):
-    """``torch.lerp``: its formula switches at ``|weight| = 0.5`` to stay accurate near both ends."""
-    difference = end - start
-    return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
-
-
 def hyperparam_dtype() -> jnp.dtype:
     """Dtype hyperparameters are stored in: float64 under ``jax_enable_x64``, else float32."""
     return jnp.result_type(float)
+
+
+def torch_lerp(start: jax.Array, end: jax.Array, weight: jax.Array) -> jax.Array:
+    """``torch.lerp``: its formula switches at ``|weight| = 0.5`` to stay accurate near both ends."""
+    difference = end - start
+    return jnp.where(jnp.abs(weight) < 0.5, start + weight * difference, end - difference * (1 - weight))
 
 
 def tree_zeros_state(params: Params) -> PyTree:

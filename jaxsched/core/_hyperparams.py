@@ -9,6 +9,8 @@ readable without the schedule. One :class:`HyperparamsState` wraps each optimize
 ``hyperparams`` holds the values the *next* update uses. Values produced by a schedule are wrapped
 in :class:`Scheduled`, terms compiled out at construction (a zero ``weight_decay``) in
 :class:`Fixed`; :func:`set_hyperparams` refuses to overwrite either, with a message saying why.
+A ``None`` (a value the optimizer derives itself, e.g. Adafactor's ``eps[0]`` from each parameter's
+dtype) stays ``None`` and cannot be set either: a number there would change the compiled update.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def _check_schedule_arity(name: str, spec: Any) -> None:
 
 
 def _initial(name: str, spec: Any, step: jax.Array, fixed: bool) -> Any:
+    if spec is None:
+        return None
     if type(spec) is tuple:
         return tuple(_initial(f"{name}[{i}]", member, step, fixed) for i, member in enumerate(spec))
     if is_schedule(spec):
@@ -305,6 +309,13 @@ def get_hyperparams(state: OptState) -> Hyperparams:
 
 
 def _set_value(name: str, old: Any, new: Any) -> Any:
+    if old is None:
+        if new is None:
+            return None
+        raise ValueError(
+            f"hyperparameter {name!r} was None at construction, so the optimizer derives it (e.g. from the "
+            f"parameters' dtype); construct the optimizer with a number for {name} to change it later"
+        )
     if isinstance(old, Scheduled):
         raise ValueError(
             f"hyperparameter {name!r} is driven by a schedule and cannot be set; construct the optimizer "

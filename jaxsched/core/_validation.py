@@ -78,17 +78,23 @@ def check_unit_interval(name: str, value: Any, *, allow_schedule: bool = True) -
     check_number(name, value, low=0.0, high=1.0, high_inclusive=False, allow_schedule=allow_schedule)
 
 
-def check_pair(name: str, value: Any) -> tuple[Any, Any]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (a tuple of two values), got {value!r}")
+def check_tuple(name: str, value: Any, length: int, noun: str) -> tuple[Any, ...]:
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise TypeError(f"{name} must be a {noun} (a tuple of {length} values), got {value!r}")
     return tuple(value)
 
 
-def check_int(name: str, value: Any, *, low: int | None = None) -> None:
+def check_pair(name: str, value: Any) -> tuple[Any, Any]:
+    return check_tuple(name, value, 2, "pair")
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> None:
+    """An integer in ``[low, high]`` (either end optional)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral,)):
         raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = [f"{sign} {bound}" for sign, bound in ((">=", low), ("<=", high)) if bound is not None]
+        raise ValueError(f"{name} must be an integer {' and '.join(bounds)}, got {value!r}")
 
 
 def check_bool(name: str, value: Any) -> None:

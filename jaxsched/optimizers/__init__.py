@@ -3,11 +3,13 @@ update order (``_compose.torch_optimizer``). The math of optimizer ``name`` is `
 ``_<name>.py``; its state type is re-exported here and at the top level (``js.AdamState``)."""
 
 from jaxsched.optimizers._adadelta import AdadeltaState as AdadeltaState, adadelta as adadelta
+from jaxsched.optimizers._adafactor import AdafactorState as AdafactorState, adafactor as adafactor
 from jaxsched.optimizers._adagrad import AdagradState as AdagradState, adagrad as adagrad
 from jaxsched.optimizers._adam import AdamState as AdamState, adam as adam, adamw as adamw
 from jaxsched.optimizers._adamax import AdamaxState as AdamaxState, adamax as adamax
 from jaxsched.optimizers._asgd import AsgdState as AsgdState, asgd as asgd, asgd_averaged_params as asgd_averaged_params
 from jaxsched.optimizers._lbfgs import LbfgsState as LbfgsState, lbfgs as lbfgs
+from jaxsched.optimizers._muon import MuonState as MuonState, muon as muon
 from jaxsched.optimizers._nadam import NAdamState as NAdamState, nadam as nadam
 from jaxsched.optimizers._radam import RAdamState as RAdamState, radam as radam
 from jaxsched.optimizers._rmsprop import RmspropState as RmspropState, rmsprop as rmsprop
@@ -18,11 +20,13 @@ from jaxsched.transforms._momentum import TraceState as TraceState
 
 __all__ = [
     "AdadeltaState",
+    "AdafactorState",
     "AdagradState",
     "AdamState",
     "AdamaxState",
     "AsgdState",
     "LbfgsState",
+    "MuonState",
     "NAdamState",
     "RAdamState",
     "RmspropState",
@@ -30,6 +34,7 @@ __all__ = [
     "SparseAdamState",
     "TraceState",
     "adadelta",
+    "adafactor",
     "adagrad",
     "adam",
     "adamax",
@@ -37,6 +42,7 @@ __all__ = [
     "asgd",
     "asgd_averaged_params",
     "lbfgs",
+    "muon",
     "nadam",
     "radam",
     "rmsprop",

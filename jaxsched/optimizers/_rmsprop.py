@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, _torch_lerp, tree_zeros_state
+from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, torch_lerp, tree_zeros_state
 from jaxsched.core._validation import check_bool, check_nonnegative, check_number, is_zero
 from jaxsched.optimizers._compose import torch_optimizer
 from jaxsched.transforms._momentum import update_momentum_buffer
@@ -55,7 +54,7 @@ def scale_by_rmsprop(*, alpha, eps, momentum, centered: bool, with_momentum: boo
             lambda sq, g: (sq * alpha + (1 - alpha) * g * g).astype(sq.dtype), state.square_avg, grads
         )
         if centered:
-            grad_avg = jax.tree.map(lambda ga, g: _torch_lerp(ga, g, 1 - alpha).astype(ga.dtype), state.grad_avg, grads)
+            grad_avg = jax.tree.map(lambda ga, g: torch_lerp(ga, g, 1 - alpha).astype(ga.dtype), state.grad_avg, grads)
             variance = jax.tree.map(lambda sq, ga: sq - ga * ga, square_avg, grad_avg)
         else:
             grad_avg, variance = None, square_avg
