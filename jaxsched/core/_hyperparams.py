@@ -270,6 +270,17 @@ class Hyperparams(dict):
         raise KeyError(name)
 
 
+# A pytree like a dict, so jax.tree functions see the values (not one opaque leaf).
+jax.tree_util.register_pytree_with_keys(
+    Hyperparams,
+    lambda h: (
+        [(jax.tree_util.DictKey(k), h[k]) for k in sorted(h)],
+        (tuple(sorted(h)), tuple((name, tuple(paths)) for name, paths in h.ambiguous.items())),
+    ),
+    lambda aux, values: Hyperparams(dict(zip(aux[0], values)), {name: list(paths) for name, paths in aux[1]}),
+)
+
+
 def _collect(state: OptState) -> Hyperparams:
     values: dict[str, Any] = {}
     owners: dict[str, list[str]] = {}
