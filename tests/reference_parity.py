@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from tests.optim_parity import PARAMS0, Case, assert_trajectories_close, flatten, masked_grads, run_jax
+from tests.optim_parity import ATOL, PARAMS0, Case, assert_trajectories_close, flatten, masked_grads, run_jax
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "reference_optimizers_lion_lamb.npz"
 
@@ -60,20 +60,33 @@ def golden(name: str) -> np.ndarray:
         return data[name]
 
 
-def reference_parity_tests(cases: dict[str, Case]):
-    """The two parity tests of a module's ``CASES``: against stored golden values and the live reference."""
+def assert_close_within(actual: np.ndarray, expected: np.ndarray, what: str, rtol: float | None) -> None:
+    """:func:`assert_trajectories_close`, or every step within ``rtol`` where a case has a stated reason for one."""
+    if rtol is None:
+        assert_trajectories_close(actual, expected, what)
+        return
+    for step, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=ATOL, err_msg=f"{what}: differs at step {step}")
+
+
+def reference_parity_tests(cases: dict[str, Case], rtol_for: dict[str, float] | None = None):
+    """The two parity tests of a module's ``CASES``: against stored golden values and the live reference.
+
+    ``rtol_for`` loosens the tolerance of named cases (each with its reason where it is given).
+    """
     import pytest
 
     names = sorted(cases)
+    rtol_for = rtol_for or {}
 
     @pytest.mark.parametrize("name", names)
     def test_matches_golden_reference_trajectory(name):
-        assert_trajectories_close(run_jax(cases[name]), golden(name), name)
+        assert_close_within(run_jax(cases[name]), golden(name), name, rtol_for.get(name))
 
     @pytest.mark.parametrize("name", names)
     def test_matches_live_reference(name):
         if not has_reference(cases[name]):
             pytest.skip(f"{cases[name].torch_optimizer} not installed (golden values still checked)")
-        assert_trajectories_close(run_jax(cases[name]), run_reference(cases[name]), name)
+        assert_close_within(run_jax(cases[name]), run_reference(cases[name]), name, rtol_for.get(name))
 
     return test_matches_golden_reference_trajectory, test_matches_live_reference
