@@ -56,7 +56,9 @@ def run_reference(case: Case) -> np.ndarray:
 def golden(name: str) -> np.ndarray:
     with np.load(GOLDEN) as data:
         if name not in data:
-            raise KeyError(f"no golden trajectory {name!r}: run `python tests/golden/generate_reference_optimizers_lion_lamb.py`")
+            raise KeyError(
+                f"no golden trajectory {name!r}: run `python tests/golden/generate_reference_optimizers_lion_lamb.py`"
+            )
         return data[name]
 
 
