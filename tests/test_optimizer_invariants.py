@@ -20,6 +20,10 @@ OPTIMIZERS = {
     "nadam": lambda lr: js.nadam(lr, decoupled_weight_decay=True, weight_decay=1e-3),
     "radam": lambda lr: js.radam(lr, weight_decay=1e-3),
     "sparse_adam": lambda lr: js.sparse_adam(lr),
+    "lion": lambda lr: js.lion(lr, weight_decay=1e-3),
+    "lamb": lambda lr: js.lamb(lr, weight_decay=1e-3, adanorm=True, rectify=True, degenerated_to_sgd=True),
+    "lamb_batched": lambda lr: js.lamb(lr, weight_decay=1e-3, weight_decouple=False, pre_norm=True),
+    "lars": lambda lr: js.lars(lr, weight_decay=1e-3, nesterov=True),
 }
 NAMES = sorted(OPTIMIZERS)
 
