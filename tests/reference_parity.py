@@ -92,3 +92,15 @@ def reference_parity_tests(cases: dict[str, Case], rtol_for: dict[str, float] | 
         assert_close_within(run_jax(cases[name]), run_reference(cases[name]), name, rtol_for.get(name))
 
     return test_matches_golden_reference_trajectory, test_matches_live_reference
+
+
+def assert_defaults_match_reference(make, reference, renamed=(("lr", "learning_rate"),)) -> None:
+    """Every reference constructor argument with a default has the same default in ``make`` (``renamed`` maps names)."""
+    import inspect
+
+    ours = {name: p.default for name, p in inspect.signature(make).parameters.items()}
+    renamed = dict(renamed)
+    for name, p in inspect.signature(reference.__init__).parameters.items():
+        if p.default is inspect.Parameter.empty or renamed.get(name, name) not in ours:
+            continue
+        assert ours[renamed.get(name, name)] == p.default, f"default of {name}: {ours[renamed.get(name, name)]!r} vs {p.default!r}"
