@@ -67,7 +67,7 @@ def assert_close_within(actual: np.ndarray, expected: np.ndarray, what: str, rto
     if rtol is None:
         assert_trajectories_close(actual, expected, what)
         return
-    for step, (a, e) in enumerate(zip(actual, expected)):
+    for step, (a, e) in enumerate(zip(actual, expected, strict=True)):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=ATOL, err_msg=f"{what}: differs at step {step}")
 
 
@@ -103,4 +103,6 @@ def assert_defaults_match_reference(make, reference, renamed=(("lr", "learning_r
     for name, p in inspect.signature(reference.__init__).parameters.items():
         if p.default is inspect.Parameter.empty or renamed.get(name, name) not in ours:
             continue
-        assert ours[renamed.get(name, name)] == p.default, f"default of {name}: {ours[renamed.get(name, name)]!r} vs {p.default!r}"
+        assert ours[renamed.get(name, name)] == p.default, (
+            f"default of {name}: {ours[renamed.get(name, name)]!r} vs {p.default!r}"
+        )

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import jaxsched as js
-from tests.optim_parity import Case, TORCH_STEPLR, rising_beta1, steplr, torch_betas
 from tests.optim_checks import (
     assert_mixed_pytree_keeps_dtypes,
     assert_one_trace_setting_hyperparams_in_jit,
     first_changed_update,
 )
 from tests.optim_contract import adam_family_invalid
+from tests.optim_parity import TORCH_STEPLR, Case, rising_beta1, steplr, torch_betas
 from tests.reference_parity import assert_defaults_match_reference, reference_parity_tests
 
 
@@ -70,8 +70,18 @@ def test_defaults_match_reference():
     "kwargs, error, words",
     [
         *adam_family_invalid(
-            flags=("weight_decouple", "fixed_decay", "rectify", "degenerated_to_sgd", "grad_averaging", "adam",
-                   "pre_norm", "maximize", "adam_debias", "adanorm"),
+            flags=(
+                "weight_decouple",
+                "fixed_decay",
+                "rectify",
+                "degenerated_to_sgd",
+                "grad_averaging",
+                "adam",
+                "pre_norm",
+                "maximize",
+                "adam_debias",
+                "adanorm",
+            ),
             nonnegative=("weight_decay", "max_grad_norm"),
         ),
         (dict(n_sma_threshold=4.5), TypeError, ("n_sma_threshold", "integer")),

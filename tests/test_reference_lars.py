@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 import jaxsched as js
-from tests.optim_parity import Case, TORCH_STEPLR, steplr, torch_group_schedule
 from tests.optim_checks import (
     assert_mixed_pytree_keeps_dtypes,
     assert_one_trace_setting_hyperparams_in_jit,
     first_changed_update,
 )
+from tests.optim_parity import TORCH_STEPLR, Case, steplr, torch_group_schedule
 from tests.reference_parity import assert_defaults_match_reference, reference_parity_tests
 
 CASES = {

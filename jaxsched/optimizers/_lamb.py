@@ -18,7 +18,7 @@ from jaxsched.core._base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core._validation import check_bool, check_int, check_nonnegative, check_unit_interval
+from jaxsched.core._validation import check_bool, check_int, check_unit_interval
 from jaxsched.optimizers._adam import bias_correction, check_adam_family_args, step_count, update_second_moment
 from jaxsched.optimizers._compose import torch_optimizer
 

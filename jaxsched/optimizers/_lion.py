@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._base import GradientTransformation, check_has_params, PyTree, ScalarOrSchedule, tree_zeros_state
+from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, check_has_params, tree_zeros_state
 from jaxsched.core._validation import check_bool, check_nonnegative, check_number, check_pair, check_positive, is_zero
 from jaxsched.optimizers._compose import torch_optimizer
 
@@ -48,7 +48,9 @@ def scale_by_lion(*, learning_rate, betas, weight_decay, decay_divisor: Any = No
         if decay is not None:
             check_has_params(params, "weight_decay")
         updates_out = jax.tree.map(direction, updates, state.exp_avg, params if decay is not None else updates)
-        exp_avg = jax.tree.map(lambda g, m: (m * beta2 + g.astype(m.dtype) * (1 - beta2)).astype(m.dtype), updates, state.exp_avg)
+        exp_avg = jax.tree.map(
+            lambda g, m: (m * beta2 + g.astype(m.dtype) * (1 - beta2)).astype(m.dtype), updates, state.exp_avg
+        )
         return updates_out, LionState(exp_avg)
 
     return GradientTransformation(init, update)
