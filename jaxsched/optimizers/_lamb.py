@@ -217,8 +217,8 @@ def lamb(
     grad_averaging=True, max_grad_norm=1.0, adam=False, pre_norm=False, eps=1e-6, maximize=False,
     adam_debias=False, adanorm=False, adanorm_r=0.95)`` (the last three through its ``**kwargs``); its
     ``pre_norm`` reads the constructor's ``eps`` and ``max_grad_norm``, here their current values. Its
-    ``foreach`` only selects a kernel. Optax: ``optax.lamb`` (bias-corrects ``v`` too, puts ``eps``
-    and the weight-norm cap differently, and decays through the trust ratio).
+    ``foreach`` only selects a kernel. Optax: ``optax.lamb`` (it bias-corrects ``v`` too, has no
+    weight-norm cap nor ``eps`` in the trust ratio, and puts the decay inside the trust ratio).
 
     Args:
       learning_rate: step size, a float >= 0 or a schedule ``step -> value``.

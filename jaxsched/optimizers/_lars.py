@@ -104,8 +104,9 @@ def lars(
 
     ``|.|`` is the Frobenius norm of the whole tensor. Reference: ``pytorch_optimizer.LARS(params,
     lr=1e-3, weight_decay=0.0, momentum=0.9, dampening=0.0, trust_coefficient=1e-3, nesterov=False,
-    maximize=False)``. Optax: ``optax.lars`` (its trust ratio has no ``weight_decay |p|`` term in the
-    denominator, it decays vectors too unless masked, and its default momentum is Nesterov).
+    maximize=False)``. Optax: ``optax.lars`` (its trust ratio divides by ``|g + weight_decay p|``
+    rather than ``|g| + weight_decay |p|``, its default masks decay and scale vectors and scalars too,
+    and its momentum has no dampening).
 
     Args:
       learning_rate: step size, a float >= 0 or a schedule ``step -> value``.
