@@ -8,7 +8,15 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, check_has_params, tree_zeros_state
-from jaxsched.core._validation import check_bool, check_nonnegative, check_number, check_pair, check_positive, is_zero
+from jaxsched.core._validation import (
+    check_bool,
+    check_nonnegative,
+    check_number,
+    check_pair,
+    check_positive,
+    is_schedule,
+    is_zero,
+)
 from jaxsched.optimizers._compose import torch_optimizer
 
 
@@ -40,18 +48,16 @@ def scale_by_lion(*, learning_rate, betas, weight_decay, decay_divisor: Any = No
     def update(updates, state, params=None, **extra_args):
         del extra_args
 
-        def direction(g, m, p):
-            g = g.astype(m.dtype)
-            step = -learning_rate * jnp.sign(m * beta1 + g * (1 - beta1))
-            return step if decay is None else step - (learning_rate * decay) * p.astype(m.dtype)
-
+        steps = jax.tree.map(
+            lambda g, m: -learning_rate * jnp.sign(m * beta1 + g.astype(m.dtype) * (1 - beta1)), updates, state.exp_avg
+        )
         if decay is not None:
             check_has_params(params, "weight_decay")
-        updates_out = jax.tree.map(direction, updates, state.exp_avg, params if decay is not None else updates)
+            steps = jax.tree.map(lambda step, p: step - (learning_rate * decay) * p.astype(step.dtype), steps, params)
         exp_avg = jax.tree.map(
             lambda g, m: (m * beta2 + g.astype(m.dtype) * (1 - beta2)).astype(m.dtype), updates, state.exp_avg
         )
-        return updates_out, LionState(exp_avg)
+        return steps, LionState(exp_avg)
 
     return GradientTransformation(init, update)
 
@@ -98,9 +104,10 @@ def lion(
     check_number("betas[1]", beta2, low=0.0, high=1.0)
     check_nonnegative("weight_decay", weight_decay)
     check_bool("decoupled_weight_decay", decoupled_weight_decay)
-    initial_learning_rate = learning_rate(0) if callable(learning_rate) else learning_rate
+    decay_divisor = None
     if decoupled_weight_decay:
-        check_positive("learning_rate at step 0", initial_learning_rate, allow_schedule=False)
+        decay_divisor = learning_rate(0) if is_schedule(learning_rate) else learning_rate
+        check_positive("learning_rate at step 0", decay_divisor, allow_schedule=False)
 
     decays = not is_zero(weight_decay)
 
@@ -109,7 +116,7 @@ def lion(
             learning_rate=learning_rate,
             betas=betas,
             weight_decay=weight_decay if decays else None,
-            decay_divisor=initial_learning_rate if decoupled_weight_decay else None,
+            decay_divisor=decay_divisor,
         )
 
     return torch_optimizer(
