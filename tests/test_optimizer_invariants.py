@@ -63,7 +63,7 @@ def test_state_and_param_dtypes_are_stable(name):
         params = js.apply_updates(params, updates)
         assert signature(state) == initial
     assert signature(params) == signature(mixed_params())
-    for leaf in jax.tree.leaves(js.get_hyperparams(state)):
+    for leaf in jax.tree.leaves(dict(js.get_hyperparams(state))):  # Hyperparams is a dict subclass, not a pytree
         assert leaf.dtype == jnp.float32  # hyperparameters are never rounded to bfloat16/float16
     assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in jax.tree.leaves(params))
 

@@ -8,8 +8,11 @@ from jaxsched.optimizers._adagrad import AdagradState as AdagradState, adagrad a
 from jaxsched.optimizers._adam import AdamState as AdamState, adam as adam, adamw as adamw
 from jaxsched.optimizers._adamax import AdamaxState as AdamaxState, adamax as adamax
 from jaxsched.optimizers._asgd import AsgdState as AsgdState, asgd as asgd, asgd_averaged_params as asgd_averaged_params
+from jaxsched.optimizers._lamb import LambState as LambState, lamb as lamb
+from jaxsched.optimizers._lars import LarsState as LarsState, lars as lars
 from jaxsched.optimizers._lbfgs import LbfgsState as LbfgsState, lbfgs as lbfgs
 from jaxsched.optimizers._muon import MuonState as MuonState, muon as muon
+from jaxsched.optimizers._lion import LionState as LionState, lion as lion
 from jaxsched.optimizers._nadam import NAdamState as NAdamState, nadam as nadam
 from jaxsched.optimizers._radam import RAdamState as RAdamState, radam as radam
 from jaxsched.optimizers._rmsprop import RmspropState as RmspropState, rmsprop as rmsprop
@@ -25,8 +28,11 @@ __all__ = [
     "AdamState",
     "AdamaxState",
     "AsgdState",
+    "LambState",
+    "LarsState",
     "LbfgsState",
     "MuonState",
+    "LionState",
     "NAdamState",
     "RAdamState",
     "RmspropState",
@@ -41,8 +47,11 @@ __all__ = [
     "adamw",
     "asgd",
     "asgd_averaged_params",
+    "lamb",
+    "lars",
     "lbfgs",
     "muon",
+    "lion",
     "nadam",
     "radam",
     "rmsprop",

@@ -58,8 +58,9 @@ def torch_optimizer(
         that it names as a keyword parameter (flags are bound beforehand, e.g. with
         ``functools.partial``); ``None`` when the optimizer has no math of its own (plain SGD).
         A math that takes ``learning_rate`` applies it itself (ASGD, Rprop, Adagrad), so no final
-        ``-learning_rate`` scaling is added; one that takes ``weight_decay`` applies that itself too
-        (Adafactor, whose decoupled decay is scaled by the learning rate it applies).
+        ``-learning_rate`` scaling is added. Likewise a math that takes ``weight_decay`` applies it
+        itself (Adafactor; LAMB and LARS decay inside their trust ratio), so no L2 or decoupled term
+        is added.
       hyperparams: constructor name -> float, schedule or tuple of those.
       maximize: negate gradients first.
       decoupled_weight_decay: apply ``weight_decay`` after ``math`` (AdamW style) instead of as L2.
@@ -69,6 +70,7 @@ def torch_optimizer(
     """
     fixed = {name for name in off_when_zero if name in hyperparams and is_zero(hyperparams[name])}
     math_arguments = () if math is None else tuple(n for n in inspect.signature(math).parameters if n in hyperparams)
+    decay = "weight_decay" in hyperparams and "weight_decay" not in fixed and "weight_decay" not in math_arguments
     applies_learning_rate = "learning_rate" in math_arguments
     decay = "weight_decay" in hyperparams and "weight_decay" not in fixed and "weight_decay" not in math_arguments
 
