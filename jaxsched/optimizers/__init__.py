@@ -10,8 +10,15 @@ from jaxsched.optimizers._asgd import AsgdState as AsgdState, asgd as asgd, asgd
 from jaxsched.optimizers._lbfgs import LbfgsState as LbfgsState, lbfgs as lbfgs
 from jaxsched.optimizers._nadam import NAdamState as NAdamState, nadam as nadam
 from jaxsched.optimizers._radam import RAdamState as RAdamState, radam as radam
+from jaxsched.optimizers._prodigy import ProdigyState as ProdigyState, prodigy as prodigy
 from jaxsched.optimizers._rmsprop import RmspropState as RmspropState, rmsprop as rmsprop
 from jaxsched.optimizers._rprop import RpropState as RpropState, rprop as rprop
+from jaxsched.optimizers._schedule_free import (
+    ScheduleFreeState as ScheduleFreeState,
+    schedule_free_adamw as schedule_free_adamw,
+    schedule_free_eval_params as schedule_free_eval_params,
+    schedule_free_sgd as schedule_free_sgd,
+)
 from jaxsched.optimizers._sgd import sgd as sgd
 from jaxsched.optimizers._sparse_adam import SparseAdamState as SparseAdamState, sparse_adam as sparse_adam
 from jaxsched.transforms._momentum import TraceState as TraceState
@@ -24,9 +31,11 @@ __all__ = [
     "AsgdState",
     "LbfgsState",
     "NAdamState",
+    "ProdigyState",
     "RAdamState",
     "RmspropState",
     "RpropState",
+    "ScheduleFreeState",
     "SparseAdamState",
     "TraceState",
     "adadelta",
@@ -38,9 +47,13 @@ __all__ = [
     "asgd_averaged_params",
     "lbfgs",
     "nadam",
+    "prodigy",
     "radam",
     "rmsprop",
     "rprop",
+    "schedule_free_adamw",
+    "schedule_free_eval_params",
+    "schedule_free_sgd",
     "sgd",
     "sparse_adam",
 ]

@@ -58,7 +58,8 @@ def torch_optimizer(
         that it names as a keyword parameter (flags are bound beforehand, e.g. with
         ``functools.partial``); ``None`` when the optimizer has no math of its own (plain SGD).
         A math that takes ``learning_rate`` applies it itself (ASGD, Rprop, Adagrad), so no final
-        ``-learning_rate`` scaling is added.
+        ``-learning_rate`` scaling is added; one that takes ``weight_decay`` applies that itself too
+        (schedule-free AdamW, Prodigy: their decay is neither plain L2 nor ``torch.optim``'s decoupled form).
       hyperparams: constructor name -> float, schedule or tuple of those.
       maximize: negate gradients first.
       decoupled_weight_decay: apply ``weight_decay`` after ``math`` (AdamW style) instead of as L2.
@@ -67,8 +68,8 @@ def torch_optimizer(
       supports_complex: ``False`` where torch refuses complex parameters; ``init`` then refuses them.
     """
     fixed = {name for name in off_when_zero if name in hyperparams and is_zero(hyperparams[name])}
-    decay = "weight_decay" in hyperparams and "weight_decay" not in fixed
     math_arguments = () if math is None else tuple(n for n in inspect.signature(math).parameters if n in hyperparams)
+    decay = "weight_decay" in hyperparams and "weight_decay" not in fixed and "weight_decay" not in math_arguments
     applies_learning_rate = "learning_rate" in math_arguments
 
     def build(**values: Any) -> GradientTransformation:
