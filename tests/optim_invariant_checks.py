@@ -15,6 +15,10 @@ import numpy as np
 import jaxsched as js
 
 
+def _grads_at(params, step: int):
+    return jax.tree.map(lambda p: jnp.cos(p + step) + 0.1, params)
+
+
 def assert_one_compile_across_hyperparameter_changes(tx, **changes: Callable[[int], Any]) -> None:
     """Jitted steps with ``set_hyperparams(name=value_at(i))`` before step ``i`` trace once."""
     params = {"kernel": jnp.linspace(-1.0, 1.0, 6).reshape(2, 3), "bias": jnp.zeros(3)}
@@ -29,7 +33,7 @@ def assert_one_compile_across_hyperparameter_changes(tx, **changes: Callable[[in
 
     for i in range(4):
         state = js.set_hyperparams(state, **{name: value_at(i) for name, value_at in changes.items()})
-        params, state = step(params, state, jax.tree.map(lambda p: jnp.cos(p + i) + 0.1, params))
+        params, state = step(params, state, _grads_at(params, i))
     assert len(traces) == 1
     for name, value_at in changes.items():
         np.testing.assert_allclose(js.get_hyperparams(state)[name], value_at(3), rtol=1e-6)
@@ -43,12 +47,11 @@ def assert_vmap_over_learning_rates_equals_loop(tx, learning_rates) -> None:
         p = params
         state = js.set_hyperparams(tx.init(p), learning_rate=learning_rate)
         for i in range(3):
-            updates, state = tx.update(jax.tree.map(lambda x: jnp.cos(x + i) + 0.1, p), state, p)
+            updates, state = tx.update(_grads_at(p, i), state, p)
             p = js.apply_updates(p, updates)
         return p
 
     swept = jax.jit(jax.vmap(train))(jnp.asarray(learning_rates))
-    for i, learning_rate in enumerate(learning_rates):
-        expected = train(learning_rate)
-        for a, b in zip(jax.tree.leaves(jax.tree.map(lambda x: x[i], swept)), jax.tree.leaves(expected)):
+    for leaves, learning_rate in zip(zip(*map(list, jax.tree.leaves(swept))), learning_rates):
+        for a, b in zip(leaves, jax.tree.leaves(train(learning_rate))):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -109,7 +109,9 @@ def run_jax(case: ReferenceCase) -> dict[str, np.ndarray]:
 def golden(name: str) -> dict[str, np.ndarray]:
     with np.load(GOLDEN) as data:
         if f"{name}/params" not in data:
-            raise KeyError(f"no golden values {name!r}: run tests/golden/generate_reference_optimizers_schedule_free.py")
+            raise KeyError(
+                f"no golden values {name!r}: run tests/golden/generate_reference_optimizers_schedule_free.py"
+            )
         return {kind: data[f"{name}/{kind}"] for kind in ("params", "eval")}
 
 

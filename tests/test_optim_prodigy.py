@@ -84,7 +84,9 @@ def test_hyperparameters_are_in_the_state():
     assert "beta3" not in js.get_hyperparams(js.prodigy().init(params))  # None: sqrt(beta2) at every step
 
 
-@pytest.mark.parametrize("name, value", [("learning_rate", 0.2), ("weight_decay", 0.3), ("d_coef", 0.5), ("beta3", 0.5)])
+@pytest.mark.parametrize(
+    "name, value", [("learning_rate", 0.2), ("weight_decay", 0.3), ("d_coef", 0.5), ("beta3", 0.5)]
+)
 def test_set_hyperparams_equals_constructing_with_the_value(name, value):
     adjusted, _ = run_updates(js.prodigy(**HYPERPARAMS), 6, set_before=0, **{name: value})
     constructed, _ = run_updates(js.prodigy(**{**HYPERPARAMS, name: value}), 6)

@@ -28,7 +28,9 @@ def adamw_case(**kwargs) -> ReferenceCase:
 
 REFERENCE_CASES = {
     "schedule_free_sgd_weight_decay": sgd_case(lr=0.05, weight_decay=0.01),
-    "schedule_free_sgd_warmup_r_power": sgd_case(lr=0.05, weight_decay=0.01, warmup_steps=5, r=0.5, weight_lr_power=1.0),
+    "schedule_free_sgd_warmup_r_power": sgd_case(
+        lr=0.05, weight_decay=0.01, warmup_steps=5, r=0.5, weight_lr_power=1.0
+    ),
     "schedule_free_sgd_momentum": sgd_case(lr=0.02, momentum=0.5, weight_decay=0.05, warmup_steps=40),
     "schedule_free_adamw_default": adamw_case(),
     "schedule_free_adamw_weight_decay": adamw_case(lr=0.05, weight_decay=0.01),
@@ -96,7 +98,9 @@ def test_state_has_the_reference_names():
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("name, value", [("learning_rate", 0.2), ("weight_decay", 0.3), ("r", 1.0), ("warmup_steps", 3)])
+@pytest.mark.parametrize(
+    "name, value", [("learning_rate", 0.2), ("weight_decay", 0.3), ("r", 1.0), ("warmup_steps", 3)]
+)
 def test_set_hyperparams_equals_constructing_with_the_value(name, value):
     base = dict(learning_rate=0.05, weight_decay=0.01, warmup_steps=2, r=0.5)
     for make in MAKERS.values():

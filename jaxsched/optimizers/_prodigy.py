@@ -141,7 +141,14 @@ def scale_by_prodigy(
 
         new_updates = jax.tree.map(step, params, grads, exp_avg, exp_avg_sq)
         new_state = ProdigyState(
-            increment_step(state.k), new_d.astype(dtype), d_max.astype(dtype), d_numerator, s, state.p0, exp_avg, exp_avg_sq
+            increment_step(state.k),
+            new_d.astype(dtype),
+            d_max.astype(dtype),
+            d_numerator,
+            s,
+            state.p0,
+            exp_avg,
+            exp_avg_sq,
         )
         # The reference returns before changing anything when no gradient statistic moved: a zero
         # learning rate (it then skips the statistics) or all-zero gradients.

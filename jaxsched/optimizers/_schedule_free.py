@@ -65,7 +65,9 @@ def _init_state(params: PyTree, with_second_moment: bool) -> ScheduleFreeState:
     )
 
 
-def _schedule_free_step(state, params, directions, exp_avg_sq, *, learning_rate, beta1, warmup_steps, r, weight_lr_power):
+def _schedule_free_step(
+    state, params, directions, exp_avg_sq, *, learning_rate, beta1, warmup_steps, r, weight_lr_power
+):
     """The step both variants share: warmup, the averaging weight ``ckp1``, then ``y`` and ``z`` move."""
     k = state.k.astype(state.lr_max.dtype)
     sched = jnp.where(k < warmup_steps, (k + 1) / warmup_steps, 1.0)
@@ -267,6 +269,13 @@ def _is_schedule_free(node: Any) -> bool:
     return isinstance(node, HyperparamsState) and isinstance(node.inner_state, ScheduleFreeState)
 
 
+def _to_average(z, y, *, beta1):
+    """The reference's ``.eval()`` of one parameter ``y`` (unchanged where no state covers it: ``z`` is None)."""
+    if z is None:
+        return y
+    return _torch_lerp(jnp.asarray(y, z.dtype), z, 1 - 1 / beta1).astype(jnp.asarray(y).dtype)
+
+
 def schedule_free_eval_params(state: OptState, params: PyTree) -> PyTree:
     """The parameters to evaluate with: the reference's parameters after ``optimizer.eval()``.
 
@@ -290,11 +299,6 @@ def schedule_free_eval_params(state: OptState, params: PyTree) -> PyTree:
     for node in nodes:
         hyperparams = node.hyperparams
         beta1 = _unwrap(hyperparams["momentum"]) if "momentum" in hyperparams else _unwrap(hyperparams["betas"])[0]
-
-        def to_average(z, y):
-            if z is None:
-                return y
-            return _torch_lerp(jnp.asarray(y, z.dtype), z, 1 - 1 / beta1).astype(jnp.asarray(y).dtype)
-
+        to_average = functools.partial(_to_average, beta1=beta1)
         params = jax.tree.map(to_average, node.inner_state.z, params, is_leaf=lambda x: x is None)
     return params

@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent.parent))
 
-from tests.reference_parity import GOLDEN, run_reference  # noqa: E402
+from tests.reference_parity import GOLDEN, run_reference
 
 MODULES = ("test_optim_schedule_free", "test_optim_prodigy")
 
