@@ -201,7 +201,9 @@ def prodigy(
     Reference: ``prodigyopt.Prodigy(params, lr, betas, beta3, eps, weight_decay, decouple,
     use_bias_correction, safeguard_warmup, d0, d_coef, growth_rate, slice_p=...)``; ``fsdp_in_use``
     has no counterpart (shard with jax instead). The reference shares ``d`` across its parameter
-    groups; :func:`jaxsched.partition` groups each keep their own. Optax: ``optax.contrib.prodigy``.
+    groups; :func:`jaxsched.partition` groups each keep their own. Optax: ``optax.contrib.prodigy``
+    (other numbers: no ``growth_rate``, ``use_bias_correction``, ``decouple`` or ``slice_p``, and its
+    trajectories differ from the reference's even with the default options).
 
     Args:
       learning_rate: multiplier of the estimated step size, > 0, a float or a schedule.

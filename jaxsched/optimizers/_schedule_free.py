@@ -177,7 +177,9 @@ def schedule_free_sgd(
 
     Reference: ``schedulefree.SGDScheduleFree(params, lr, momentum, weight_decay, warmup_steps, r,
     weight_lr_power)`` between ``optimizer.train()`` and ``optimizer.eval()``. Its ``foreach`` changes
-    no number. Optax: ``optax.contrib.schedule_free_sgd`` (its parameters are ``x``, not ``y``).
+    no number. Optax: ``optax.contrib.schedule_free_sgd`` (parameters ``y`` too; the same numbers
+    without warmup, but its warmup starts from 0 where the reference starts at ``learning_rate /
+    warmup_steps``, and it has no ``r``).
 
     Args:
       learning_rate: peak step size >= 0, a float or a schedule ``step -> value`` (the reference reads
@@ -230,8 +232,8 @@ def schedule_free_adamw(
 
     Reference: ``schedulefree.AdamWScheduleFree(params, lr, betas, eps, weight_decay, warmup_steps, r,
     weight_lr_power)`` between ``optimizer.train()`` and ``optimizer.eval()``. Its ``foreach`` changes
-    no number. Optax: ``optax.contrib.schedule_free_adamw`` (its parameters are ``x``; its decay and
-    bias correction differ).
+    no number. Optax: ``optax.contrib.schedule_free_adamw`` (as :func:`schedule_free_sgd`: equal
+    without warmup, different with it, no ``r``).
 
     Args:
       learning_rate: peak step size >= 0, a float or a schedule ``step -> value``.
