@@ -30,11 +30,16 @@ GOLDEN = pathlib.Path(__file__).parent / "golden" / "reference_optimizers_schedu
 
 @dataclasses.dataclass
 class ReferenceCase:
-    """A jaxsched optimizer and the reference optimizer class (``"package.Class"``) it must equal."""
+    """A jaxsched optimizer and the reference optimizer class (``"package.Class"``) it must equal.
+
+    ``learning_rate_at(step)`` (optional) is assigned to every group's ``lr`` before each reference
+    step, as users change it there; the jaxsched side takes it as its learning-rate schedule.
+    """
 
     make_jax: Callable[[], Any]
     reference: str
     kwargs: dict
+    learning_rate_at: Callable[[int], Any] | None = None
     steps: int = STEPS
 
     @property
@@ -44,6 +49,14 @@ class ReferenceCase:
     @property
     def schedule_free(self) -> bool:
         return self.package == "schedulefree"
+
+
+def reference_case(make: Callable[..., Any], reference: str, learning_rate_at=None, **kwargs) -> ReferenceCase:
+    """The case ``make(**kwargs)`` against ``reference(params, **kwargs)``, ``lr`` spelled ``learning_rate`` in jaxsched."""
+    jax_kwargs = {("learning_rate" if k == "lr" else k): v for k, v in kwargs.items()}
+    if learning_rate_at is not None:
+        jax_kwargs["learning_rate"] = learning_rate_at
+    return ReferenceCase(lambda: make(**jax_kwargs), reference, kwargs, learning_rate_at)
 
 
 def has_package(name: str) -> bool:
@@ -72,6 +85,9 @@ def run_reference(case: ReferenceCase) -> dict[str, np.ndarray]:
             grads = grads_at({k: t.detach().numpy() for k, t in tensors.items()}, step)
             for k, t in tensors.items():
                 t.grad = torch.from_numpy(np.array(grads[k], np.float64))
+            if case.learning_rate_at is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = float(case.learning_rate_at(step))
             optimizer.step()
             rows.append(current(tensors[k] for k in sorted(tensors)))
             if case.schedule_free:

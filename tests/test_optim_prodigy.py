@@ -13,12 +13,16 @@ from tests.optim_invariant_checks import (
     assert_one_compile_across_hyperparameter_changes,
     assert_vmap_over_learning_rates_equals_loop,
 )
-from tests.reference_parity import ReferenceCase, has_package, reference_parity_tests
+from tests.reference_parity import ReferenceCase, has_package, reference_case, reference_parity_tests
 
 
 def prodigy_case(**kwargs) -> ReferenceCase:
-    jax_kwargs = {("learning_rate" if k == "lr" else k): v for k, v in kwargs.items()}
-    return ReferenceCase(lambda: js.prodigy(**jax_kwargs), "prodigyopt.Prodigy", kwargs)
+    return reference_case(js.prodigy, "prodigyopt.Prodigy", **kwargs)
+
+
+def lr_with_a_pause(step):
+    """1, then 0 for steps 10-12 (the reference then skips the step entirely), then 0.5; for jax and Python ints."""
+    return 1.0 - 1.0 * (step >= 10) + 0.5 * (step >= 13)
 
 
 REFERENCE_CASES = {
@@ -29,6 +33,7 @@ REFERENCE_CASES = {
     ),
     "prodigy_growth_rate_d_coef": prodigy_case(lr=0.5, weight_decay=0.01, growth_rate=1.5, d_coef=2.0, d0=1e-4),
     "prodigy_no_momentum_beta3": prodigy_case(betas=(0.0, 0.99), beta3=0.9, eps=1e-6, weight_decay=0.05),
+    "prodigy_changing_lr": prodigy_case(weight_decay=0.01, use_bias_correction=True, learning_rate_at=lr_with_a_pause),
     "prodigy_slice_p": prodigy_case(slice_p=3, weight_decay=0.01, use_bias_correction=True),
 }
 

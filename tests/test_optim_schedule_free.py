@@ -13,17 +13,20 @@ from tests.optim_invariant_checks import (
     assert_one_compile_across_hyperparameter_changes,
     assert_vmap_over_learning_rates_equals_loop,
 )
-from tests.reference_parity import ReferenceCase, has_package, reference_parity_tests
+from tests.reference_parity import ReferenceCase, has_package, reference_case, reference_parity_tests
 
 
 def sgd_case(**kwargs) -> ReferenceCase:
-    jax_kwargs = {("learning_rate" if k == "lr" else k): v for k, v in kwargs.items()}
-    return ReferenceCase(lambda: js.schedule_free_sgd(**jax_kwargs), "schedulefree.SGDScheduleFree", kwargs)
+    return reference_case(js.schedule_free_sgd, "schedulefree.SGDScheduleFree", **kwargs)
 
 
 def adamw_case(**kwargs) -> ReferenceCase:
-    jax_kwargs = {("learning_rate" if k == "lr" else k): v for k, v in kwargs.items()}
-    return ReferenceCase(lambda: js.schedule_free_adamw(**jax_kwargs), "schedulefree.AdamWScheduleFree", kwargs)
+    return reference_case(js.schedule_free_adamw, "schedulefree.AdamWScheduleFree", **kwargs)
+
+
+def rising_then_falling_lr(step):
+    """0.02, then 0.08 from step 10 (raising lr_max), then 0.01 from step 20; for jax and Python ints alike."""
+    return 0.02 + 0.06 * (step >= 10) - 0.07 * (step >= 20)
 
 
 REFERENCE_CASES = {
@@ -32,7 +35,11 @@ REFERENCE_CASES = {
         lr=0.05, weight_decay=0.01, warmup_steps=5, r=0.5, weight_lr_power=1.0
     ),
     "schedule_free_sgd_momentum": sgd_case(lr=0.02, momentum=0.5, weight_decay=0.05, warmup_steps=40),
+    "schedule_free_sgd_changing_lr": sgd_case(
+        weight_decay=0.01, warmup_steps=5, learning_rate_at=rising_then_falling_lr
+    ),
     "schedule_free_adamw_default": adamw_case(),
+    "schedule_free_adamw_changing_lr": adamw_case(weight_decay=0.01, learning_rate_at=rising_then_falling_lr),
     "schedule_free_adamw_weight_decay": adamw_case(lr=0.05, weight_decay=0.01),
     "schedule_free_adamw_warmup_r_power": adamw_case(
         lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05, warmup_steps=5, r=1.0, weight_lr_power=0.0
