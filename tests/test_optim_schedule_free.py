@@ -174,6 +174,14 @@ def test_vmap_over_learning_rates_equals_loop(make):
     assert_vmap_over_learning_rates_equals_loop(MAKERS[make](0.01, weight_decay=1e-3), [0.001, 0.01, 0.05, 0.2])
 
 
+def test_tuple_parameters():
+    params = (jnp.array([1.0, -2.0]), jnp.array(0.5))
+    tx = js.schedule_free_adamw(0.1, weight_decay=0.1)
+    updates, state = tx.update((jnp.array([0.3, 0.1]), jnp.array(-0.2)), tx.init(params), params)
+    assert jax.tree.structure(updates) == jax.tree.structure(params)
+    assert jax.tree.structure(state.inner_state.z) == jax.tree.structure(params)
+
+
 def test_eval_params_keep_low_precision_dtypes():
     params = {"low": jnp.array([0.5, -0.25], jnp.bfloat16), "high": jnp.array([1.0], jnp.float32)}
     tx = js.schedule_free_sgd(0.1)

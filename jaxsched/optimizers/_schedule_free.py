@@ -78,15 +78,12 @@ def _schedule_free_step(
     # the reference catches the ZeroDivisionError of an all-zero learning rate history
     ckp1 = jnp.where(weight_sum == 0, 0.0, weight / jnp.where(weight_sum == 0, 1.0, weight_sum))
 
-    def move(y, z, direction):
+    def move_y(y, z, direction):
         y = jnp.asarray(y, z.dtype)
-        new_y = _torch_lerp(y, z, ckp1) + lr * (beta1 * (1 - ckp1) - 1) * direction
-        return new_y - y, z - lr * direction
+        return _torch_lerp(y, z, ckp1) + lr * (beta1 * (1 - ckp1) - 1) * direction - y
 
-    moved = jax.tree.map(move, params, state.z, directions)
-    is_pair = lambda x: isinstance(x, tuple)  # noqa: E731
-    updates = jax.tree.map(lambda pair: pair[0], moved, is_leaf=is_pair)
-    z = jax.tree.map(lambda pair: pair[1], moved, is_leaf=is_pair)
+    updates = jax.tree.map(move_y, params, state.z, directions)
+    z = jax.tree.map(lambda z, direction: z - lr * direction, state.z, directions)
     dtype = state.lr_max.dtype
     new_state = ScheduleFreeState(
         increment_step(state.k), z, exp_avg_sq, lr_max.astype(dtype), weight_sum.astype(dtype), lr.astype(dtype)
