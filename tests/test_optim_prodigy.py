@@ -29,11 +29,11 @@ REFERENCE_CASES = {
     "prodigy_default": prodigy_case(),
     "prodigy_decoupled_weight_decay": prodigy_case(weight_decay=0.01),
     "prodigy_coupled_bias_correction_safeguard": prodigy_case(
-        weight_decay=0.01, decouple=False, use_bias_correction=True, safeguard_warmup=True
+        weight_decay=0.01, decouple=False, use_bias_correction=True, safeguard_warmup=True, d0=1e-2
     ),
     "prodigy_growth_rate_d_coef": prodigy_case(lr=0.5, weight_decay=0.01, growth_rate=1.5, d_coef=2.0, d0=1e-4),
     "prodigy_no_momentum_beta3": prodigy_case(betas=(0.0, 0.99), beta3=0.9, eps=1e-6, weight_decay=0.05),
-    "prodigy_changing_lr": prodigy_case(weight_decay=0.01, use_bias_correction=True, learning_rate_at=lr_with_a_pause),
+    "prodigy_changing_lr": prodigy_case(weight_decay=0.01, d0=1e-3, learning_rate_at=lr_with_a_pause),
     "prodigy_slice_p": prodigy_case(slice_p=3, weight_decay=0.01, use_bias_correction=True),
 }
 
