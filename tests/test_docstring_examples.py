@@ -117,6 +117,8 @@ def base_namespace() -> dict[str, object]:
 SETUP = {
     # the averaged parameters exist only in an ASGD state
     "jaxsched.asgd_averaged_params": "opt_state = js.asgd(0.01).init(params)",
+    # the evaluation parameters exist only in a schedule-free state
+    "jaxsched.schedule_free_eval_params": "opt_state = js.schedule_free_adamw().init(params)",
     # the loop's own variables: the epochs to run and each epoch's validation loss
     "jaxsched.reduce_on_plateau": "epochs = 3\nval_loss = jnp.float32(0.5)",
     # loading needs a file saved with the same structure

@@ -15,8 +15,15 @@ from jaxsched.optimizers._muon import MuonState as MuonState, muon as muon
 from jaxsched.optimizers._lion import LionState as LionState, lion as lion
 from jaxsched.optimizers._nadam import NAdamState as NAdamState, nadam as nadam
 from jaxsched.optimizers._radam import RAdamState as RAdamState, radam as radam
+from jaxsched.optimizers._prodigy import ProdigyState as ProdigyState, prodigy as prodigy
 from jaxsched.optimizers._rmsprop import RmspropState as RmspropState, rmsprop as rmsprop
 from jaxsched.optimizers._rprop import RpropState as RpropState, rprop as rprop
+from jaxsched.optimizers._schedule_free import (
+    ScheduleFreeState as ScheduleFreeState,
+    schedule_free_adamw as schedule_free_adamw,
+    schedule_free_eval_params as schedule_free_eval_params,
+    schedule_free_sgd as schedule_free_sgd,
+)
 from jaxsched.optimizers._sgd import sgd as sgd
 from jaxsched.optimizers._sparse_adam import SparseAdamState as SparseAdamState, sparse_adam as sparse_adam
 from jaxsched.transforms._momentum import TraceState as TraceState
@@ -34,9 +41,11 @@ __all__ = [
     "MuonState",
     "LionState",
     "NAdamState",
+    "ProdigyState",
     "RAdamState",
     "RmspropState",
     "RpropState",
+    "ScheduleFreeState",
     "SparseAdamState",
     "TraceState",
     "adadelta",
@@ -53,9 +62,13 @@ __all__ = [
     "muon",
     "lion",
     "nadam",
+    "prodigy",
     "radam",
     "rmsprop",
     "rprop",
+    "schedule_free_adamw",
+    "schedule_free_eval_params",
+    "schedule_free_sgd",
     "sgd",
     "sparse_adam",
 ]

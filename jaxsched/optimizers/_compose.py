@@ -59,8 +59,8 @@ def torch_optimizer(
         ``functools.partial``); ``None`` when the optimizer has no math of its own (plain SGD).
         A math that takes ``learning_rate`` applies it itself (ASGD, Rprop, Adagrad), so no final
         ``-learning_rate`` scaling is added. Likewise a math that takes ``weight_decay`` applies it
-        itself (Adafactor; LAMB and LARS decay inside their trust ratio), so no L2 or decoupled term
-        is added.
+        itself (Adafactor, schedule-free AdamW, Prodigy; LAMB and LARS decay inside their trust
+        ratio), so no L2 or decoupled term is added.
       hyperparams: constructor name -> float, schedule or tuple of those.
       maximize: negate gradients first.
       decoupled_weight_decay: apply ``weight_decay`` after ``math`` (AdamW style) instead of as L2.
