@@ -6,6 +6,7 @@ under jit, 14 Python-float leaves, 15 values that never reached a clear error.
 """
 
 import importlib.util
+import re
 
 import jax
 import jax.numpy as jnp
@@ -241,3 +242,53 @@ def test_set_hyperparams_checks_values_as_construction_does(values, error, texts
         js.set_hyperparams(state, **values)
     for text in texts:
         assert text in str(info.value)
+
+
+# --- 9, 10: the schedules' step rule and step counts -----------------------------------------------
+
+S = js.schedules
+
+
+@pytest.mark.parametrize(
+    "schedule,step,expected",
+    [
+        (S.step_decay(1.0, 10, 0.5), np.int64(2**40), 0.0),  # saturates at the int32 maximum, never wraps
+        (S.cyclic(0.1, 1.0, 200), jnp.int8(5), S.cyclic(0.1, 1.0, 200)(5)),  # widened before the periods
+        (S.cyclic(0.1, 1.0, 200), np.uint16(300), S.cyclic(0.1, 1.0, 200)(300)),
+        (S.warmup(S.constant(1.0), 10), -5, 0.0),  # negative steps are step 0
+        (S.inverse_sqrt_decay(1.0), -5, 1.0),
+        (S.linear(1.0, 0.0, 10), jnp.asarray([-3, 0, 5]), [1.0, 1.0, 0.5]),
+    ],
+)
+def test_one_step_rule_for_every_schedule(schedule, step, expected):
+    np.testing.assert_allclose(schedule(step), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make,name",
+    [
+        (lambda n: S.step_decay(0.1, n), "step_size"),
+        (lambda n: S.exponential_decay(0.1, 0.5, n), "decay_steps"),
+        (lambda n: S.polynomial_decay(0.1, n), "decay_steps"),
+        (lambda n: S.linear(0.1, 0.0, n), "total_steps"),
+        (lambda n: S.cosine_decay(0.1, n), "decay_steps"),
+        (lambda n: S.cosine_annealing(0.1, n), "t_max"),
+        (lambda n: S.cosine_annealing_warm_restarts(0.1, n), "t_0"),
+        (lambda n: S.cyclic(0.1, 1.0, n), "step_size_up"),
+        (lambda n: S.one_cycle(0.1, n), "total_steps"),
+        (lambda n: S.multistep_decay(0.1, [5, n]), "milestones[1]"),
+        (lambda n: S.piecewise_constant([5, n], [1.0, 0.5, 0.1]), "boundaries[1]"),
+        (lambda n: S.join([S.constant(1.0), S.constant(0.5)], [n]), "boundaries[0]"),
+        (lambda n: S.warmup(S.constant(1.0), n), "warmup_steps"),
+        (lambda n: S.per_epoch(S.constant(1.0), n), "steps_per_epoch"),
+    ],
+)
+def test_step_counts_beyond_the_int32_step_range_are_refused_and_the_largest_works(make, name):
+    with pytest.raises(ValueError, match=rf"{re.escape(name)} must be an integer .*<= 2147483647"):
+        make(2**31)
+    values = make(2**31 - 1)(jnp.asarray([0, 2**30, 2**31 - 1]))
+    assert np.all(np.isfinite(values))
+
+
+def test_cosine_annealing_with_a_half_period_beyond_half_the_step_range():
+    np.testing.assert_allclose(S.cosine_annealing(1.0, 2**30)(jnp.asarray([0, 2**29, 2**30])), [1.0, 0.5, 0.0], atol=1e-6)

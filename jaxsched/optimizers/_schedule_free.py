@@ -19,7 +19,7 @@ from jaxsched.core._base import (
     OptState,
     PyTree,
     ScalarOrSchedule,
-    _torch_lerp,
+    torch_lerp,
     check_has_params,
     hyperparam_dtype,
     increment_step,
@@ -80,7 +80,7 @@ def _schedule_free_step(
 
     def move_y(y, z, direction):
         y = jnp.asarray(y, z.dtype)
-        return _torch_lerp(y, z, ckp1) + lr * (beta1 * (1 - ckp1) - 1) * direction - y
+        return torch_lerp(y, z, ckp1) + lr * (beta1 * (1 - ckp1) - 1) * direction - y
 
     updates = jax.tree.map(move_y, params, state.z, directions)
     z = jax.tree.map(lambda z, direction: z - lr * direction, state.z, directions)
@@ -272,7 +272,7 @@ def _to_average(z, y, *, beta1):
     """The reference's ``.eval()`` of one parameter ``y`` (unchanged where no state covers it: ``z`` is None)."""
     if z is None:
         return y
-    return _torch_lerp(jnp.asarray(y, z.dtype), z, 1 - 1 / beta1).astype(jnp.asarray(y).dtype)
+    return torch_lerp(jnp.asarray(y, z.dtype), z, 1 - 1 / beta1).astype(jnp.asarray(y).dtype)
 
 
 def schedule_free_eval_params(state: OptState, params: PyTree) -> PyTree:

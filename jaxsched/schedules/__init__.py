@@ -4,6 +4,11 @@ Every schedule takes an integer step (a Python int or an integer array of any sh
 values in the default float dtype (float32, or float64 under ``jax_enable_x64``). Schedules work
 under ``jit``, ``vmap`` and ``grad`` with respect to their float constructor arguments, and stay
 exact at any int32 step: cycle positions are computed on integers before converting to float.
+
+One rule for the step, in one place (``_step.as_step``): any integer type is accepted, steps
+beyond the int32 range saturate at 2**31 - 1 (as the optimizers' step counters do) instead of
+wrapping, narrow types are widened before a schedule's periods apply, and a negative step counts
+as step 0. Step counts given to a constructor (periods, boundaries, warmups) are at most 2**31 - 1.
 """
 
 from jaxsched.schedules._combinators import join as join, per_epoch as per_epoch, product as product, warmup as warmup

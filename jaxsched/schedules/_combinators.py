@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_int
-from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, check_steps, to_float
+from jaxsched.schedules._step import check_step_count, as_float, as_step, check_callable, check_real, check_steps, to_float
 
 
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
@@ -64,7 +64,7 @@ def warmup(schedule: Schedule, warmup_steps: int, start_value: Any = 0.0) -> Sch
         js.schedules.warmup(js.schedules.constant(1.0), 4)(jnp.arange(6))   # [0, .25, .5, .75, 1, 1]
     """
     check_callable("schedule", schedule)
-    check_int("warmup_steps", warmup_steps, low=0)
+    warmup_steps = check_step_count("warmup_steps", warmup_steps, low=0)
     check_real("start_value", start_value)
     if warmup_steps == 0:
         return schedule
@@ -117,5 +117,5 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
         js.schedules.per_epoch(js.schedules.step_decay(0.1, 30), 100)(3000)   # 0.01
     """
     check_callable("schedule", schedule)
-    check_int("steps_per_epoch", steps_per_epoch, low=1)
+    steps_per_epoch = check_step_count("steps_per_epoch", steps_per_epoch, low=1)
     return lambda step: as_float(schedule(as_step(step) // steps_per_epoch))

@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxsched.core._base import Schedule, hyperparam_dtype
 from jaxsched.core._validation import check_int, check_nonnegative, check_number
-from jaxsched.schedules._step import as_float, as_step, check_real, position, to_float
+from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, position, to_float
 
 # Restart tables longer than this (t_mul barely above 1) would be large constants in every trace.
 _MAX_RESTARTS = 2**16
@@ -40,7 +40,7 @@ def cosine_annealing(init_value: Any, t_max: int, eta_min: Any = 0.0) -> Schedul
         js.schedules.cosine_annealing(1.0, 10)(jnp.array([0, 5, 10, 15]))   # [1, .5, 0, .5]
     """
     check_real("init_value", init_value)
-    check_int("t_max", t_max, low=1)
+    t_max = check_step_count("t_max", t_max, low=1)
     check_real("eta_min", eta_min)
 
     def schedule(step):
@@ -70,7 +70,7 @@ def cosine_decay(init_value: Any, decay_steps: int, alpha: Any = 0.0) -> Schedul
         js.schedules.cosine_decay(1.0, 10, alpha=0.1)(10)   # 0.1
     """
     check_real("init_value", init_value)
-    check_int("decay_steps", decay_steps, low=1)
+    decay_steps = check_step_count("decay_steps", decay_steps, low=1)
     check_real("alpha", alpha)
 
     def schedule(step):
@@ -149,8 +149,8 @@ def cosine_annealing_warm_restarts(init_value: Any, t_0: int, t_mult: int = 1, e
         js.schedules.cosine_annealing_warm_restarts(1.0, 10, t_mult=2)(jnp.array([0, 5, 10, 20]))  # [1, .5, 1, .5]
     """
     check_real("init_value", init_value)
-    check_int("t_0", t_0, low=1)
-    check_int("t_mult", t_mult, low=1)
+    t_0 = check_step_count("t_0", t_0, low=1)
+    t_mult = check_step_count("t_mult", t_mult, low=1)
     check_real("eta_min", eta_min)
     cycles = _geometric_cycles(t_0, t_mult, "t_mult")
 
@@ -182,7 +182,7 @@ def cosine_decay_restarts(
         js.schedules.cosine_decay_restarts(1.0, 10, t_mul=2.0, m_mul=0.5)(10)   # 0.5
     """
     check_real("init_value", init_value)
-    check_int("first_decay_steps", first_decay_steps, low=1)
+    first_decay_steps = check_step_count("first_decay_steps", first_decay_steps, low=1)
     check_number("t_mul", t_mul, low=1.0, allow_schedule=False)
     check_real("m_mul", m_mul)
     check_real("alpha", alpha)
@@ -215,7 +215,7 @@ def _linear_cosine(init_value, decay_steps, num_periods, alpha, beta, noise: Cal
 
 def _check_linear_cosine(init_value, decay_steps, num_periods, alpha, beta) -> None:
     check_real("init_value", init_value)
-    check_int("decay_steps", decay_steps, low=1)
+    decay_steps = check_step_count("decay_steps", decay_steps, low=1)
     check_real("num_periods", num_periods)
     check_real("alpha", alpha)
     check_real("beta", beta)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_bool, check_choice, check_int, check_nonnegative, check_number, check_positive
-from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, safe_divide, to_float
+from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, check_step_count, safe_divide, split, to_float
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
@@ -28,9 +28,9 @@ def _cyclic(
     """``start + (peak - start) * triangle(step) * amplitude``: the shape shared by CyclicLR's lr and momentum."""
     check_real(names[0], start_value)
     check_real(names[1], peak_value)
-    check_int("step_size_up", step_size_up, low=1)
+    step_size_up = check_step_count("step_size_up", step_size_up, low=1)
     if step_size_down is not None:
-        check_int("step_size_down", step_size_down, low=1)
+        step_size_down = check_step_count("step_size_down", step_size_down, low=1)
     check_nonnegative("gamma", gamma, allow_schedule=False)
     check_choice("scale_mode", scale_mode, ("cycle", "iterations"))
     if scale_fn is None:
@@ -50,9 +50,9 @@ def _cyclic(
     def schedule(step):
         step = as_step(step)
         # Position in the cycle on integers: torch's x <= up / (up + down) is exactly pos <= up.
-        pos = step % period
-        rise = jnp.where(pos <= up, to_float(pos) / up, to_float(period - pos) / down)
-        cycle = step // period + 1
+        completed, pos = split(step, period)
+        rise = jnp.where(pos <= up, to_float(pos) / up, to_float(down - (pos - up)) / down)
+        cycle = completed + 1
         amplitude = as_float(scale_fn(cycle if scale_mode == "cycle" else step))
         start = as_float(start_value)
         return start + (as_float(peak_value) - start) * rise * amplitude
@@ -144,7 +144,7 @@ def _one_cycle(
     knots: Callable[[], Sequence[jax.Array]],
 ) -> Schedule:
     """Anneal between ``knots()`` (one value per phase boundary) over torch's OneCycleLR phases."""
-    check_int("total_steps", total_steps, low=1)
+    total_steps = check_step_count("total_steps", total_steps, low=1)
     check_number("pct_start", pct_start, low=0.0, high=1.0, allow_schedule=False)
     check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
     check_bool("three_phase", three_phase)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_bool, check_int, check_nonnegative
-from jaxsched.schedules._step import as_float, as_step, check_real, check_steps, check_values, ratio, to_float
+from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, check_steps, check_values, ratio, to_float
 
 
 def constant(value: Any) -> Schedule:
@@ -51,7 +51,7 @@ def linear(start_value: Any, end_value: Any, total_steps: int) -> Schedule:
     """
     check_real("start_value", start_value)
     check_real("end_value", end_value)
-    check_int("total_steps", total_steps, low=1)
+    total_steps = check_step_count("total_steps", total_steps, low=1)
 
     def schedule(step):
         done = to_float(jnp.clip(as_step(step), 0, total_steps)) / total_steps
@@ -77,7 +77,7 @@ def step_decay(init_value: Any, step_size: int, gamma: Any = 0.1) -> Schedule:
         js.schedules.step_decay(0.1, 30)(60)   # 0.001
     """
     check_real("init_value", init_value)
-    check_int("step_size", step_size, low=1)
+    step_size = check_step_count("step_size", step_size, low=1)
     check_nonnegative("gamma", gamma, allow_schedule=False)
 
     def schedule(step):
@@ -120,7 +120,7 @@ def _decay_exponent(step: jax.Array, decay_steps: int, staircase: bool) -> jax.A
 def _check_decay(init_value: Any, decay_rate: Any, decay_steps: int, staircase: bool) -> None:
     check_real("init_value", init_value)
     check_nonnegative("decay_rate", decay_rate, allow_schedule=False)
-    check_int("decay_steps", decay_steps, low=1)
+    decay_steps = check_step_count("decay_steps", decay_steps, low=1)
     check_bool("staircase", staircase)
 
 
@@ -187,7 +187,7 @@ def polynomial_decay(
         js.schedules.polynomial_decay(1.0, 4, power=2.0)(2)   # 0.25
     """
     check_real("init_value", init_value)
-    check_int("decay_steps", decay_steps, low=1)
+    decay_steps = check_step_count("decay_steps", decay_steps, low=1)
     check_real("end_value", end_value)
     check_nonnegative("power", power, allow_schedule=False)
     check_bool("cycle", cycle)

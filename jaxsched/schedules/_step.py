@@ -19,12 +19,26 @@ from jaxsched.core._base import hyperparam_dtype
 from jaxsched.core._validation import check_int, check_number
 
 
+MAX_STEP = int(np.iinfo(np.int32).max)
+
+
 def as_step(step: Any) -> jax.Array:
-    """``step`` as an integer array (Python ints, int32/int64 scalars and arrays are accepted)."""
-    step = jnp.asarray(step)
-    if not jnp.issubdtype(step.dtype, jnp.integer) or step.dtype == jnp.bool_:
+    """``step`` as an int32 array in ``[0, MAX_STEP]``: the one rule every schedule applies to its step.
+
+    Any integer type is accepted. Values beyond int32 saturate at ``MAX_STEP`` (as the optimizers'
+    step counters do) instead of wrapping, narrow types (int8, uint16, ...) are widened before the
+    schedule's own periods are applied, and negative steps count as step 0.
+    """
+    if not isinstance(step, jax.Array):
+        host = np.asarray(step)
+        if not np.issubdtype(host.dtype, np.integer):
+            raise TypeError(f"a schedule's step must be an integer (or integer array), got {step!r}")
+        return jnp.asarray(np.clip(host, 0, MAX_STEP).astype(np.int32))
+    if not jnp.issubdtype(step.dtype, jnp.integer):
         raise TypeError(f"a schedule's step must be an integer (or integer array), got dtype {step.dtype}")
-    return step
+    if jnp.iinfo(step.dtype).max > MAX_STEP:  # int64 under x64, uint32, uint64
+        step = jnp.minimum(step, MAX_STEP)
+    return jnp.maximum(step.astype(jnp.int32), 0)
 
 
 def as_float(value: Any) -> jax.Array:
@@ -36,14 +50,28 @@ def to_float(step: jax.Array) -> jax.Array:
     return step.astype(hyperparam_dtype())
 
 
+def split(step: jax.Array, period: int) -> tuple[jax.Array, jax.Array]:
+    """``(step // period, step % period)``; a period beyond the int32 step range is never completed."""
+    if period > MAX_STEP:
+        return jnp.zeros_like(step), step
+    return step // period, step % period
+
+
 def ratio(step: jax.Array, period: int) -> jax.Array:
     """``step / period`` as a float, exact up to one rounding even where ``step`` exceeds 2**24."""
-    return to_float(step // period) + to_float(step % period) / period
+    periods, remainder = split(step, period)
+    return to_float(periods) + to_float(remainder) / float(period)
 
 
 def position(step: jax.Array, period: int) -> jax.Array:
     """Fraction of the current period that has elapsed, ``(step mod period) / period`` in ``[0, 1)``."""
-    return to_float(step % period) / period
+    return to_float(split(step, period)[1]) / float(period)
+
+
+def check_step_count(name: str, value: Any, *, low: int) -> int:
+    """A number of steps: an integer in ``[low, MAX_STEP]`` (a step counter never gets further)."""
+    check_int(name, value, low=low, high=MAX_STEP)
+    return int(value)
 
 
 def safe_divide(numerator: jax.Array, denominator: jax.Array, if_zero: float) -> jax.Array:
@@ -66,7 +94,7 @@ def check_steps(
         raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
     steps = tuple(int(v) if isinstance(v, np.integer) else v for v in value)
     for i, v in enumerate(steps):
-        check_int(f"{name}[{i}]", v, low=low)
+        check_int(f"{name}[{i}]", v, low=low, high=MAX_STEP)
     if sort:
         steps = tuple(sorted(steps))
     for i in range(1, len(steps)):

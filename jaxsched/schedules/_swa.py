@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_choice, check_int, check_nonnegative
-from jaxsched.schedules._step import as_float, as_step, check_real, to_float
+from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, to_float
 
 
 def swa_lr(swa_lr: Any, anneal_epochs: int = 10, anneal_strategy: str = "cos", *, start_value: Any) -> Schedule:
@@ -46,7 +46,7 @@ def swa_lr(swa_lr: Any, anneal_epochs: int = 10, anneal_strategy: str = "cos", *
         js.schedules.swa_lr(0.05, 4, "linear", start_value=0.1)(jnp.arange(6))   # [.1, .0875, .075, .0625, .05, .05]
     """
     check_nonnegative("swa_lr", swa_lr, allow_schedule=False)
-    check_int("anneal_epochs", anneal_epochs, low=0)
+    anneal_epochs = check_step_count("anneal_epochs", anneal_epochs, low=0)
     check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
     check_real("start_value", start_value)
 
