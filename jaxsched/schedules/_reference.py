@@ -529,11 +529,15 @@ def timm_cosine(
         else:
             # timm's closed form on floats (math.log(x, base) is log(x) / log(base)), so cycles switch
             # at the same t; past the last cycle of a shrinking schedule (cycle_mul < 1) the log is NaN
-            # and the value lr_min.
+            # and the value lr_min. The divisor is made to depend on t because XLA divides by a
+            # broadcast scalar as a product with its reciprocal: an ulp off, which at t where timm's
+            # quotient is an exact integer (a cycle switch) floors to the previous cycle.
             mul = as_float(cycle_mul)
-            cycle = jnp.floor(jnp.log(1 - to_float(cycle_t) / t_initial * (1 - mul)) / jnp.log(mul))
+            elapsed_total = to_float(cycle_t)
+            log_mul = jnp.log(mul + 0 * elapsed_total)
+            cycle = jnp.floor(jnp.log(1 - elapsed_total / t_initial * (1 - mul)) / log_mul)
             cycle_length = mul**cycle * t_initial
-            elapsed = to_float(cycle_t) - (1 - mul**cycle) / (1 - mul) * t_initial
+            elapsed = elapsed_total - (1 - mul**cycle) / (1 - mul) * t_initial
         floor = as_float(lr_min)
         peak = as_float(init_value) * as_float(cycle_decay) ** cycle
         k = as_float(k_decay)
