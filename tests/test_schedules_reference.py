@@ -30,8 +30,9 @@ from tests.golden.generate_reference_schedules import (
 
 S = js.schedules
 RTOL, ATOL = 1e-10, 1e-15
-HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None and importlib.util.find_spec("torch") is not None
-HAS_TIMM = importlib.util.find_spec("torch") is not None and load_timm_cosine() is not None
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_TRANSFORMERS = HAS_TORCH and importlib.util.find_spec("transformers") is not None
+HAS_TIMM = HAS_TORCH and load_timm_cosine() is not None
 
 
 def hf_jax(case: HfCase):
@@ -96,7 +97,8 @@ def test_every_transformers_scheduler_name_is_covered():
         reference = TYPE_TO_SCHEDULER_FUNCTION[scheduler_type].__name__
         ours = RENAMED.get(reference, reference.removeprefix("get_"))
         assert ours in S.__all__, f"{scheduler_type.value}: no js.schedules.{ours}"
-        assert scheduler_type.value in {case.name for case in HF_CASES.values()}, f"{scheduler_type.value}: no parity case"
+        covered = {case.name for case in HF_CASES.values()}
+        assert scheduler_type.value in covered, f"{scheduler_type.value}: no parity case"
 
 
 def test_hf_schedule_reduce_on_plateau_points_to_js_reduce_on_plateau():
@@ -124,7 +126,9 @@ ALL_SCHEDULES = {
     "constant_with_warmup": lambda: S.constant_schedule_with_warmup(0.1, 10),
     "inverse_sqrt": lambda: S.inverse_sqrt_schedule(0.1, 10),
     "cosine_with_min_lr": lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=1e-3),
-    "cosine_warmup_with_min_lr": lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(0.1, 10, 100, min_lr_rate=0.1),
+    "cosine_warmup_with_min_lr": lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(
+        0.1, 10, 100, min_lr_rate=0.1
+    ),
     "wsd": lambda: S.warmup_stable_decay(0.1, 10, 30, 100, decay_type="1-sqrt", min_lr_ratio=0.1),
     "timm": lambda: S.timm_cosine(0.1, 20, cycle_mul=1.5, cycle_limit=3, warmup_t=5, warmup_prefix=True),
 }
@@ -154,7 +158,9 @@ def test_integral_float_step_counts_are_accepted(x64):
     np.testing.assert_array_equal(
         S.linear_schedule_with_warmup(0.1, 10.0, 22.0)(steps), S.linear_schedule_with_warmup(0.1, 10, 22)(steps)
     )
-    np.testing.assert_array_equal(S.timm_cosine(0.1, 22.0, warmup_t=3.0)(steps), S.timm_cosine(0.1, 22, warmup_t=3)(steps))
+    np.testing.assert_array_equal(
+        S.timm_cosine(0.1, 22.0, warmup_t=3.0)(steps), S.timm_cosine(0.1, 22, warmup_t=3)(steps)
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,8 +175,10 @@ def test_integral_float_step_counts_are_accepted(x64):
         (lambda: S.polynomial_decay_schedule_with_warmup(0.1, 10, 100, power=-1.0), "power", ValueError),
         (lambda: S.inverse_sqrt_schedule(0.1, 10, timescale=0), "timescale", ValueError),
         (lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100), "min_lr", ValueError),
-        (lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=0.0, min_lr_rate=0.0), "min_lr", ValueError),
-        (lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(0.1, 10, 100, min_lr_rate="x"), "min_lr_rate", TypeError),
+        (lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=0.0, min_lr_rate=0.0), "min_lr",
+         ValueError),
+        (lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(0.1, 10, 100, min_lr_rate="x"), "min_lr_rate",
+         TypeError),
         (lambda: S.warmup_stable_decay(0.1, 10, 30), "num_stable_steps", ValueError),
         (lambda: S.warmup_stable_decay(0.1, 10, 30, 20), "num_training_steps", ValueError),
         (lambda: S.warmup_stable_decay(0.1, 10, 30, 100, decay_type="sqrt"), "decay_type", ValueError),

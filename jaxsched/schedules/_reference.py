@@ -5,6 +5,9 @@ is the product ``init_value * multiplier(step)``: ``schedule(k)`` is the learnin
 uses at its (k+1)-th step, after ``k`` calls of ``scheduler.step()``. Float operations follow the
 reference's order where a rounding decides a branch (cycle boundaries), so the values agree to
 float rounding everywhere, including the steps past ``num_training_steps``.
+
+"Warmup from 0" below is transformers' ramp ``init_value * step / max(1, W)`` for ``step < W``
+(``W = num_warmup_steps``, ``T = num_training_steps``): 0 at step 0, ``init_value`` first at step W.
 """
 
 from __future__ import annotations
@@ -58,8 +61,13 @@ def _warmup_then(
     (linear decay with ``num_training_steps <= num_warmup_steps`` starts at 0).
     """
     warmup_factor = warmup_factor or _linear_ramp(num_warmup_steps)
-    ramp = lambda step: as_float(init_value) * warmup_factor(as_step(step))  # noqa: E731
-    decay = lambda step: as_float(init_value) * decay_factor(as_step(step))  # noqa: E731
+
+    def ramp(step):
+        return as_float(init_value) * warmup_factor(as_step(step))
+
+    def decay(step):
+        return as_float(init_value) * decay_factor(as_step(step))
+
     return join([ramp, decay], [num_warmup_steps])
 
 
@@ -73,7 +81,9 @@ def _check_common(init_value: Any, num_warmup_steps: Any, num_training_steps: An
 
 def _min_lr_rate(init_value: Any, min_lr: Any, min_lr_rate: Any) -> Any:
     if (min_lr is None) == (min_lr_rate is None):
-        raise ValueError(f"exactly one of min_lr and min_lr_rate must be set, got min_lr={min_lr!r}, min_lr_rate={min_lr_rate!r}")
+        raise ValueError(
+            f"exactly one of min_lr and min_lr_rate must be set, got min_lr={min_lr!r}, min_lr_rate={min_lr_rate!r}"
+        )
     if min_lr_rate is not None:
         check_real("min_lr_rate", min_lr_rate)
         return min_lr_rate
@@ -126,9 +136,10 @@ def linear_schedule_with_warmup(init_value: Any, num_warmup_steps: int, num_trai
 def cosine_schedule_with_warmup(
     init_value: Any, num_warmup_steps: int, num_training_steps: int, num_cycles: Any = 0.5
 ) -> Schedule:
-    """Warmup from 0, then ``init_value * max(0, (1 + cos(2 pi num_cycles p)) / 2)``, ``p = (step - W) / max(1, T - W)``.
+    """Warmup from 0, then ``init_value * max(0, (1 + cos(2 pi num_cycles p)) / 2)``.
 
-    ``p`` is not clipped at 1, as in transformers: past ``T`` the default half cosine rises again.
+    ``p = (step - W) / max(1, T - W)`` is not clipped at 1, as in transformers: past ``T`` the default
+    half cosine rises again.
     transformers: ``transformers.optimization.get_cosine_schedule_with_warmup(opt(init_value), W, T,
     num_cycles)``.
 
@@ -185,9 +196,9 @@ def cosine_with_hard_restarts_schedule_with_warmup(
 def polynomial_decay_schedule_with_warmup(
     init_value: Any, num_warmup_steps: int, num_training_steps: int, lr_end: Any = 1e-7, power: Any = 1.0
 ) -> Schedule:
-    """Warmup from 0, then ``(init_value - lr_end) * (1 - (step - W) / (T - W)) ** power + lr_end``; ``lr_end`` from T on.
+    """Warmup from 0, then ``(init_value - lr_end) * (1 - (step - W) / (T - W)) ** power + lr_end``.
 
-    transformers: ``transformers.optimization.get_polynomial_decay_schedule_with_warmup(
+    ``lr_end`` from ``T`` on. transformers: ``transformers.optimization.get_polynomial_decay_schedule_with_warmup(
     opt(init_value), W, T, lr_end, power)``; the decay is ``js.schedules.polynomial_decay(init_value,
     T - W, lr_end, power)``.
 
@@ -201,7 +212,8 @@ def polynomial_decay_schedule_with_warmup(
 
     Example::
 
-        js.schedules.polynomial_decay_schedule_with_warmup(1.0, 0, 4, lr_end=0.0, power=2.0)(jnp.arange(5))   # [1, .5625, .25, .0625, 0]
+        sched = js.schedules.polynomial_decay_schedule_with_warmup(1.0, 0, 4, lr_end=0.0, power=2.0)
+        sched(jnp.arange(5))   # [1, .5625, .25, .0625, 0]
     """
     warmup_steps, training_steps = _check_common(init_value, num_warmup_steps, num_training_steps)
     check_real("lr_end", lr_end)
@@ -302,18 +314,21 @@ def cosine_with_min_lr_schedule_with_warmup_lr_rate(
 
     Example::
 
-        js.schedules.cosine_with_min_lr_schedule_with_warmup_lr_rate(1.0, 2, 4, min_lr_rate=0.0)(jnp.arange(5))   # [.5, 1, .5, 0, .5]
+        sched = js.schedules.cosine_with_min_lr_schedule_with_warmup_lr_rate(1.0, 2, 4, min_lr_rate=0.0)
+        sched(jnp.arange(5))   # [.5, 1, .5, 0, .5]
     """
     warmup_steps, training_steps = _check_common(init_value, num_warmup_steps, num_training_steps)
     check_real("num_cycles", num_cycles)
     rate = _min_lr_rate(init_value, min_lr, min_lr_rate)
     decay_steps = max(1, training_steps - warmup_steps)
-    if warmup_lr_rate is None:
-        warmup_factor = lambda step: (to_float(step) + 1.0) / max(1, warmup_steps)  # noqa: E731
-    else:
+    if warmup_lr_rate is not None:
         check_real("warmup_lr_rate", warmup_lr_rate)
+
+    def warmup_factor(step):
+        if warmup_lr_rate is None:
+            return (to_float(step) + 1.0) / max(1, warmup_steps)
         start = as_float(warmup_lr_rate)
-        warmup_factor = lambda step: start + (1.0 - start) * to_float(step) / max(1, warmup_steps - 1)  # noqa: E731
+        return start + (1.0 - start) * to_float(step) / max(1, warmup_steps - 1)
 
     def factor(left):
         progress = (to_float(left) + 1.0) / decay_steps
@@ -365,7 +380,8 @@ def warmup_stable_decay(
 
     Example::
 
-        js.schedules.warmup_stable_decay(1.0, 2, 2, num_stable_steps=2, decay_type="1-sqrt")(jnp.arange(7))   # [0, .5, 1, 1, 1, .292893, 0]
+        sched = js.schedules.warmup_stable_decay(1.0, 2, 2, num_stable_steps=2, decay_type="1-sqrt")
+        sched(jnp.arange(7))   # [0, .5, 1, 1, 1, .292893, 0]
     """
     check_real("init_value", init_value)
     warmup_steps = _check_count("num_warmup_steps", num_warmup_steps)
@@ -388,14 +404,15 @@ def warmup_stable_decay(
     check_real("num_cycles", num_cycles)
     decay_start = warmup_steps + stable_steps
 
+    def rescale(shape):
+        return jnp.maximum(0.0, shape * (1.0 - as_float(min_lr_ratio)) + as_float(min_lr_ratio))
+
     def schedule(step):
         step = as_step(step)
-        floor = as_float(min_lr_ratio)
-        rescale = lambda shape: jnp.maximum(0.0, shape * (1.0 - floor) + floor)  # noqa: E731
         warming = rescale(_wsd_shape(warmup_type, _linear_ramp(warmup_steps)(step), num_cycles, rising=True))
         decay_progress = to_float(jnp.clip(step - decay_start, 0, decay_steps)) / max(1, decay_steps)
         decaying = rescale(_wsd_shape(decay_type, decay_progress, num_cycles, rising=False))
-        factor = jnp.where(step < decay_start + decay_steps, decaying, jnp.broadcast_to(floor, step.shape))
+        factor = jnp.where(step < decay_start + decay_steps, decaying, as_float(min_lr_ratio))
         factor = jnp.where(step < decay_start, 1.0, factor)
         return as_float(init_value) * jnp.where(step < warmup_steps, warming, factor)
 
@@ -431,7 +448,11 @@ _HF_SCHEDULES = {
 
 
 def hf_schedule(
-    name: str, init_value: Any, num_warmup_steps: int | None = None, num_training_steps: int | None = None, **kwargs: Any
+    name: str,
+    init_value: Any,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    **kwargs: Any,
 ) -> Schedule:
     """The schedule ``transformers.get_scheduler(name, opt(init_value), num_warmup_steps, num_training_steps,
     scheduler_specific_kwargs=kwargs)`` sets: ``schedule(k)`` is the learning rate of the (k+1)-th step.
@@ -505,7 +526,8 @@ def timm_cosine(
 
     Example::
 
-        js.schedules.timm_cosine(1.0, 4, cycle_limit=2, cycle_decay=0.5)(jnp.arange(9))   # [1, .853553, .5, .146447, .5, .426777, .25, .0732233, 0]
+        sched = js.schedules.timm_cosine(1.0, 4, cycle_limit=2, cycle_decay=0.5)
+        sched(jnp.arange(9))   # [1, .853553, .5, .146447, .5, .426777, .25, .0732233, 0]
     """
     check_real("init_value", init_value)
     t_initial = _check_count("t_initial", t_initial, low=1)
