@@ -118,25 +118,25 @@ def test_hf_schedule_dispatches_to_the_direct_functions(x64):
         np.testing.assert_array_equal(dispatched(steps), direct(steps))
 
 
-ALL_SCHEDULES = {
-    "linear": lambda: S.linear_schedule_with_warmup(0.1, 10, 100),
-    "cosine": lambda: S.cosine_schedule_with_warmup(0.1, 10, 100),
-    "hard_restarts": lambda: S.cosine_with_hard_restarts_schedule_with_warmup(0.1, 10, 100, 3),
-    "polynomial": lambda: S.polynomial_decay_schedule_with_warmup(0.1, 10, 100, power=2.0),
-    "constant_with_warmup": lambda: S.constant_schedule_with_warmup(0.1, 10),
-    "inverse_sqrt": lambda: S.inverse_sqrt_schedule(0.1, 10),
-    "cosine_with_min_lr": lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=1e-3),
-    "cosine_warmup_with_min_lr": lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(
-        0.1, 10, 100, min_lr_rate=0.1
+ALL_SCHEDULES_OF_LR = {
+    "linear": lambda lr: S.linear_schedule_with_warmup(lr, 10, 100),
+    "cosine": lambda lr: S.cosine_schedule_with_warmup(lr, 10, 100),
+    "hard_restarts": lambda lr: S.cosine_with_hard_restarts_schedule_with_warmup(lr, 10, 100, 3),
+    "polynomial": lambda lr: S.polynomial_decay_schedule_with_warmup(lr, 10, 100, power=2.0),
+    "constant_with_warmup": lambda lr: S.constant_schedule_with_warmup(lr, 10),
+    "inverse_sqrt": lambda lr: S.inverse_sqrt_schedule(lr, 10),
+    "cosine_with_min_lr": lambda lr: S.cosine_with_min_lr_schedule_with_warmup(lr, 10, 100, min_lr=1e-3),
+    "cosine_warmup_with_min_lr": lambda lr: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(
+        lr, 10, 100, min_lr_rate=0.1
     ),
-    "wsd": lambda: S.warmup_stable_decay(0.1, 10, 30, 100, decay_type="1-sqrt", min_lr_ratio=0.1),
-    "timm": lambda: S.timm_cosine(0.1, 20, cycle_mul=1.5, cycle_limit=3, warmup_t=5, warmup_prefix=True),
+    "wsd": lambda lr: S.warmup_stable_decay(lr, 10, 30, 100, decay_type="1-sqrt", min_lr_ratio=0.1),
+    "timm": lambda lr: S.timm_cosine(lr, 20, cycle_mul=1.5, cycle_limit=3, warmup_t=5, warmup_prefix=True),
 }
 
 
-@pytest.mark.parametrize("name", sorted(ALL_SCHEDULES))
+@pytest.mark.parametrize("name", sorted(ALL_SCHEDULES_OF_LR))
 def test_jit_vmap_and_no_recompilation(name):
-    schedule = ALL_SCHEDULES[name]()
+    schedule = ALL_SCHEDULES_OF_LR[name](0.1)
     traces = []
 
     def traced(step):
@@ -151,6 +151,17 @@ def test_jit_vmap_and_no_recompilation(name):
     np.testing.assert_allclose(np.asarray(batch)[::7], values, rtol=1e-6)
     np.testing.assert_allclose(schedule(jnp.arange(130)), batch, rtol=1e-6)
     assert np.all(np.isfinite(batch))
+
+
+def test_gradient_with_respect_to_the_base_learning_rate_is_the_multiplier(x64):
+    """transformers' schedules are ``lr * multiplier(step)``: d/dlr is the multiplier (min_lr kept absolute)."""
+    steps = jnp.arange(130)
+    for name, make in [("linear", S.linear_schedule_with_warmup), ("cosine", S.cosine_schedule_with_warmup)]:
+        gradient = jax.vmap(lambda k, make=make: jax.grad(lambda lr: make(lr, 10, 100)(k))(0.1))(steps)
+        np.testing.assert_allclose(gradient, make(1.0, 10, 100)(steps), rtol=1e-12, atol=1e-15, err_msg=name)
+    for name, make in ALL_SCHEDULES_OF_LR.items():
+        gradient = jax.vmap(lambda k, make=make: jax.grad(lambda lr: make(lr)(k))(0.1))(steps)
+        assert np.all(np.isfinite(gradient)), name
 
 
 def test_integral_float_step_counts_are_accepted(x64):
