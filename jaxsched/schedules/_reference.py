@@ -79,18 +79,23 @@ def _check_common(init_value: Any, num_warmup_steps: Any, num_training_steps: An
     return warmup_steps, _check_count("num_training_steps", num_training_steps)
 
 
-def _min_lr_rate(init_value: Any, min_lr: Any, min_lr_rate: Any) -> Any:
+def _check_min_lr(init_value: Any, min_lr: Any, min_lr_rate: Any) -> None:
     if (min_lr is None) == (min_lr_rate is None):
         raise ValueError(
             f"exactly one of min_lr and min_lr_rate must be set, got min_lr={min_lr!r}, min_lr_rate={min_lr_rate!r}"
         )
     if min_lr_rate is not None:
         check_real("min_lr_rate", min_lr_rate)
-        return min_lr_rate
+        return
     check_real("min_lr", min_lr)
     if _is_concrete(init_value) and float(init_value) == 0:
         raise ValueError("min_lr needs init_value != 0 (transformers divides by it); give min_lr_rate instead")
-    return as_float(min_lr) / as_float(init_value)
+
+
+def _cosine_above_min_lr(progress: jax.Array, num_cycles: Any, init_value: Any, min_lr: Any, min_lr_rate: Any):
+    """transformers' cosine factor rescaled onto ``[r, 1]``, ``r = min_lr_rate`` or ``min_lr / init_value``."""
+    rate = as_float(min_lr_rate) if min_lr is None else as_float(min_lr) / as_float(init_value)
+    return jnp.maximum(0.0, _cosine_factor(progress, num_cycles) * (1 - rate) + rate)
 
 
 def constant_schedule_with_warmup(init_value: Any, num_warmup_steps: int) -> Schedule:
@@ -276,12 +281,11 @@ def cosine_with_min_lr_schedule_with_warmup(
     """
     warmup_steps, training_steps = _check_common(init_value, num_warmup_steps, num_training_steps)
     check_real("num_cycles", num_cycles)
-    rate = _min_lr_rate(init_value, min_lr, min_lr_rate)
+    _check_min_lr(init_value, min_lr, min_lr_rate)
     decay_steps = max(1, training_steps - warmup_steps)
 
     def factor(left):
-        rescaled = _cosine_factor(ratio(left, decay_steps), num_cycles) * (1 - as_float(rate)) + as_float(rate)
-        return jnp.maximum(0.0, rescaled)
+        return _cosine_above_min_lr(ratio(left, decay_steps), num_cycles, init_value, min_lr, min_lr_rate)
 
     return _warmup_then(init_value, warmup_steps, factor)
 
@@ -319,7 +323,7 @@ def cosine_with_min_lr_schedule_with_warmup_lr_rate(
     """
     warmup_steps, training_steps = _check_common(init_value, num_warmup_steps, num_training_steps)
     check_real("num_cycles", num_cycles)
-    rate = _min_lr_rate(init_value, min_lr, min_lr_rate)
+    _check_min_lr(init_value, min_lr, min_lr_rate)
     decay_steps = max(1, training_steps - warmup_steps)
     if warmup_lr_rate is not None:
         check_real("warmup_lr_rate", warmup_lr_rate)
@@ -332,7 +336,7 @@ def cosine_with_min_lr_schedule_with_warmup_lr_rate(
 
     def factor(left):
         progress = (to_float(left) + 1.0) / decay_steps
-        return jnp.maximum(0.0, _cosine_factor(progress, num_cycles) * (1 - as_float(rate)) + as_float(rate))
+        return _cosine_above_min_lr(progress, num_cycles, init_value, min_lr, min_lr_rate)
 
     return _warmup_then(init_value, warmup_steps, factor, warmup_factor)
 
