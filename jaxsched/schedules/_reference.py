@@ -430,24 +430,25 @@ def _state_machine(name: str, replacement: str) -> Callable[..., Schedule]:
     return refuse
 
 
-# transformers.SchedulerType value -> (function, whether it takes num_warmup_steps, num_training_steps).
+# transformers.SchedulerType value -> (function, num_warmup_steps, num_training_steps): "required",
+# "optional" or "ignored", as transformers.get_scheduler passes them.
 _HF_SCHEDULES = {
-    "linear": (linear_schedule_with_warmup, True, True),
-    "cosine": (cosine_schedule_with_warmup, True, True),
-    "cosine_with_restarts": (cosine_with_hard_restarts_schedule_with_warmup, True, True),
-    "polynomial": (polynomial_decay_schedule_with_warmup, True, True),
-    "constant": (constant, False, False),
-    "constant_with_warmup": (constant_schedule_with_warmup, True, False),
-    "inverse_sqrt": (inverse_sqrt_schedule, True, False),
-    "cosine_with_min_lr": (cosine_with_min_lr_schedule_with_warmup, True, True),
-    "cosine_warmup_with_min_lr": (cosine_with_min_lr_schedule_with_warmup_lr_rate, True, True),
-    "warmup_stable_decay": (warmup_stable_decay, True, None),  # num_training_steps optional
+    "linear": (linear_schedule_with_warmup, "required", "required"),
+    "cosine": (cosine_schedule_with_warmup, "required", "required"),
+    "cosine_with_restarts": (cosine_with_hard_restarts_schedule_with_warmup, "required", "required"),
+    "polynomial": (polynomial_decay_schedule_with_warmup, "required", "required"),
+    "constant": (constant, "ignored", "ignored"),
+    "constant_with_warmup": (constant_schedule_with_warmup, "required", "ignored"),
+    "inverse_sqrt": (inverse_sqrt_schedule, "required", "ignored"),
+    "cosine_with_min_lr": (cosine_with_min_lr_schedule_with_warmup, "required", "required"),
+    "cosine_warmup_with_min_lr": (cosine_with_min_lr_schedule_with_warmup_lr_rate, "required", "required"),
+    "warmup_stable_decay": (warmup_stable_decay, "required", "optional"),
     "reduce_lr_on_plateau": (
         _state_machine("reduce_lr_on_plateau", "use js.reduce_on_plateau on the optimizer's updates"),
-        False,
-        False,
+        "ignored",
+        "ignored",
     ),
-    "greedy": (_state_machine("greedy", "transformers' GreedyLR has no jaxsched equivalent"), False, False),
+    "greedy": (_state_machine("greedy", "transformers' GreedyLR has no jaxsched equivalent"), "ignored", "ignored"),
 }
 
 
@@ -461,15 +462,24 @@ def hf_schedule(
     """The schedule ``transformers.get_scheduler(name, opt(init_value), num_warmup_steps, num_training_steps,
     scheduler_specific_kwargs=kwargs)`` sets: ``schedule(k)`` is the learning rate of the (k+1)-th step.
 
-    ``name`` is a ``transformers.SchedulerType`` or its value: "linear", "cosine",
-    "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt",
-    "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay" (each dispatches to the
-    function of the same transformers name without ``get_``; ``kwargs`` are its own arguments, such as
-    ``num_cycles``, ``lr_end``/``power``, ``min_lr``/``min_lr_rate``, ``timescale``,
-    ``num_decay_steps``/``decay_type``/``min_lr_ratio``). "reduce_lr_on_plateau" and "greedy" react
-    to a metric and raise a ValueError: use ``js.reduce_on_plateau``. As in transformers, "constant"
-    ignores the step counts, and the others need ``num_warmup_steps`` (and ``num_training_steps``,
-    optional for "warmup_stable_decay").
+    Each name dispatches to the function of this module named after transformers' (without
+    ``get_``; ``get_wsd_schedule`` is ``warmup_stable_decay``, ``get_constant_schedule`` is
+    ``constant``). As in transformers, "constant" ignores the step counts, "constant_with_warmup" and
+    "inverse_sqrt" ignore ``num_training_steps``, and "warmup_stable_decay" takes it or
+    ``num_stable_steps``. "reduce_lr_on_plateau" is a state machine driven by a metric, not a
+    schedule: it raises a ValueError pointing to ``js.reduce_on_plateau``; so does "greedy"
+    (transformers' GreedyLR, which jaxsched does not provide).
+
+    Args:
+      name: a ``transformers.SchedulerType`` or its value: "linear", "cosine", "cosine_with_restarts",
+        "polynomial", "constant", "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr",
+        "cosine_warmup_with_min_lr", "warmup_stable_decay".
+      init_value: the optimizer's base learning rate.
+      num_warmup_steps: an integer >= 0, required by every name but "constant".
+      num_training_steps: an integer >= 0, where the name uses it.
+      **kwargs: transformers' ``scheduler_specific_kwargs``: the function's own arguments, such as
+        ``num_cycles``, ``lr_end``/``power``, ``timescale``, ``min_lr``/``min_lr_rate``,
+        ``num_decay_steps``/``decay_type``/``min_lr_ratio``.
 
     Example::
 
@@ -477,13 +487,13 @@ def hf_schedule(
     """
     name = name.value if isinstance(name, enum.Enum) else name
     check_choice("name", name, tuple(_HF_SCHEDULES))
-    function, takes_warmup, takes_training = _HF_SCHEDULES[name]
-    if takes_warmup:
+    function, warmup_use, training_use = _HF_SCHEDULES[name]
+    if warmup_use == "required":
         if num_warmup_steps is None:
             raise ValueError(f"{name!r} requires num_warmup_steps")
         kwargs["num_warmup_steps"] = num_warmup_steps
-    if takes_training is not False:
-        if takes_training and num_training_steps is None:
+    if training_use != "ignored":
+        if training_use == "required" and num_training_steps is None:
             raise ValueError(f"{name!r} requires num_training_steps")
         kwargs["num_training_steps"] = num_training_steps
     return function(init_value, **kwargs)
