@@ -46,7 +46,8 @@ def cases() -> dict:
             after_warmup(optax.polynomial_schedule(LR, 1e-7, 2.0, DECAY)),
         ),
         "constant_with_warmup": (
-            S.hf_schedule("constant_with_warmup", LR, WARMUP), optax.warmup_constant_schedule(0.0, LR, WARMUP)
+            S.hf_schedule("constant_with_warmup", LR, WARMUP),
+            optax.warmup_constant_schedule(0.0, LR, WARMUP),
         ),
         "inverse_sqrt": (S.hf_schedule("inverse_sqrt", LR, WARMUP), optax.warmup_constant_schedule(0.0, LR, WARMUP)),
         "cosine_with_min_lr(min_lr=0.1)": (
@@ -88,6 +89,7 @@ def cases() -> dict:
             ),
         ),
     }
+
 
 def main() -> None:
     steps = jnp.arange(TRAINING + 1)

@@ -91,7 +91,7 @@ def test_every_transformers_scheduler_name_is_covered():
 
     for scheduler_type in transformers.SchedulerType:
         if scheduler_type.value in STATE_MACHINES:
-            with pytest.raises(ValueError, match="reduce_on_plateau|no jaxsched equivalent"):
+            with pytest.raises(ValueError, match=r"reduce_on_plateau|no jaxsched equivalent"):
                 S.hf_schedule(scheduler_type, 0.1, 10, 100)
             continue
         reference = TYPE_TO_SCHEDULER_FUNCTION[scheduler_type].__name__
@@ -102,7 +102,7 @@ def test_every_transformers_scheduler_name_is_covered():
 
 
 def test_hf_schedule_reduce_on_plateau_points_to_js_reduce_on_plateau():
-    with pytest.raises(ValueError, match="js.reduce_on_plateau"):
+    with pytest.raises(ValueError, match=r"js\.reduce_on_plateau"):
         S.hf_schedule("reduce_lr_on_plateau", 0.1)
 
 
@@ -110,8 +110,10 @@ def test_hf_schedule_dispatches_to_the_direct_functions(x64):
     steps = jnp.arange(120)
     pairs = [
         (S.hf_schedule("cosine", 0.1, 10, 100, num_cycles=1.5), S.cosine_schedule_with_warmup(0.1, 10, 100, 1.5)),
-        (S.hf_schedule("warmup_stable_decay", 0.1, 10, num_stable_steps=50, num_decay_steps=30),
-         S.warmup_stable_decay(0.1, 10, 30, num_stable_steps=50)),
+        (
+            S.hf_schedule("warmup_stable_decay", 0.1, 10, num_stable_steps=50, num_decay_steps=30),
+            S.warmup_stable_decay(0.1, 10, 30, num_stable_steps=50),
+        ),
         (S.hf_schedule("constant", 0.1), S.constant(0.1)),
     ]
     for dispatched, direct in pairs:
@@ -186,10 +188,16 @@ def test_integral_float_step_counts_are_accepted(x64):
         (lambda: S.polynomial_decay_schedule_with_warmup(0.1, 10, 100, power=-1.0), "power", ValueError),
         (lambda: S.inverse_sqrt_schedule(0.1, 10, timescale=0), "timescale", ValueError),
         (lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100), "min_lr", ValueError),
-        (lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=0.0, min_lr_rate=0.0), "min_lr",
-         ValueError),
-        (lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(0.1, 10, 100, min_lr_rate="x"), "min_lr_rate",
-         TypeError),
+        (
+            lambda: S.cosine_with_min_lr_schedule_with_warmup(0.1, 10, 100, min_lr=0.0, min_lr_rate=0.0),
+            "min_lr",
+            ValueError,
+        ),
+        (
+            lambda: S.cosine_with_min_lr_schedule_with_warmup_lr_rate(0.1, 10, 100, min_lr_rate="x"),
+            "min_lr_rate",
+            TypeError,
+        ),
         (lambda: S.warmup_stable_decay(0.1, 10, 30), "num_stable_steps", ValueError),
         (lambda: S.warmup_stable_decay(0.1, 10, 30, 20), "num_training_steps", ValueError),
         (lambda: S.warmup_stable_decay(0.1, 10, 30, 100, decay_type="sqrt"), "decay_type", ValueError),

@@ -13,11 +13,13 @@ float rounding everywhere, including the steps past ``num_training_steps``.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_bool, check_choice, check_int, check_number, check_positive
@@ -37,7 +39,7 @@ def _check_count(name: str, value: Any, low: int = 0) -> int:
 
 
 def _is_concrete(*values: Any) -> bool:
-    return not any(isinstance(value, jax.core.Tracer) for value in values)
+    return not any(isinstance(value, Tracer) for value in values)
 
 
 def _linear_ramp(num_warmup_steps: int) -> Callable[[jax.Array], jax.Array]:
