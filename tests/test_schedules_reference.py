@@ -221,3 +221,33 @@ def test_integral_float_step_counts_are_accepted(x64):
 def test_bad_arguments_raise_at_construction_naming_them(make, argument, error):
     with pytest.raises(error, match=argument):
         make()
+
+
+@pytest.mark.skipif(not HAS_TRANSFORMERS, reason="transformers not installed")
+def test_hard_restarts_switch_at_the_same_steps_as_transformers(x64):
+    """Restarts are decided by a float phase ``(num_cycles * p) % 1``: ours must round ``p`` as Python does."""
+    from transformers.optimization import _get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda as reference
+
+    for training_steps in (7, 28, 55, 70, 196, 214, 220):
+        for num_cycles in range(1, 9):
+            steps = np.arange(training_steps + 2)
+            expected = [
+                reference(k, num_warmup_steps=0, num_training_steps=training_steps, num_cycles=num_cycles)
+                for k in steps
+            ]
+            ours = jax.jit(S.cosine_with_hard_restarts_schedule_with_warmup(1.0, 0, training_steps, num_cycles))(steps)
+            np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=ATOL, err_msg=f"{training_steps}, {num_cycles}")
+
+
+@pytest.mark.skipif(not HAS_TIMM, reason="timm not installed")
+def test_timm_cycles_switch_at_the_same_t_as_timm(x64):
+    """With ``cycle_mul != 1`` timm finds the cycle by ``floor(log(x, cycle_mul))`` on floats."""
+    import torch
+
+    for t_initial, cycle_mul in [(3, 1.5), (10, 2.0), (16, 0.5), (100, 0.25), (5, 3.0), (20, 1.25), (32, 1.1)]:
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))], lr=1.0)
+        scheduler = load_timm_cosine()(optimizer, t_initial, cycle_mul=cycle_mul, cycle_limit=100)
+        steps = [t for t in range(2000) if 1 - t / t_initial * (1 - cycle_mul) > 0]  # timm fails past the end
+        expected = [scheduler._get_lr(t)[0] for t in steps]
+        ours = jax.jit(S.timm_cosine(1.0, t_initial, cycle_mul=cycle_mul, cycle_limit=100))(jnp.asarray(steps))
+        np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=ATOL, err_msg=f"{t_initial}, {cycle_mul}")

@@ -42,6 +42,24 @@ def _is_concrete(*values: Any) -> bool:
     return not any(isinstance(value, Tracer) for value in values)
 
 
+def _divide_as_python(numerator: jax.Array, denominator: Any) -> jax.Array:
+    """``numerator / denominator`` rounded once, as Python's float division.
+
+    XLA divides by a constant or a broadcast scalar as a product with its reciprocal, an ulp off; where
+    the quotient then meets an integer (timm's cycle switches), ``floor`` lands a cycle early. A
+    denominator that depends on the numerator's elements keeps it a true division (also under vmap).
+    """
+    return numerator / (denominator + 0 * numerator)
+
+
+def _progress(step: jax.Array, period: int) -> jax.Array:
+    """``step / period`` with Python's rounding within the first period, where a restart's phase is decided.
+
+    Whole periods are split off on integers (as ``ratio``), so the float32 value stays exact past 2**24.
+    """
+    return to_float(step // period) + _divide_as_python(to_float(step % period), period)
+
+
 def _linear_ramp(num_warmup_steps: int) -> Callable[[jax.Array], jax.Array]:
     """transformers' warmup multiplier ``step / max(1, num_warmup_steps)``: 0 at step 0, 1 only at the end."""
     return lambda step: to_float(step) / max(1, num_warmup_steps)
@@ -164,7 +182,9 @@ def cosine_schedule_with_warmup(
     check_real("num_cycles", num_cycles)
     decay_steps = max(1, training_steps - warmup_steps)
     return _warmup_then(
-        init_value, warmup_steps, lambda left: jnp.maximum(0.0, _cosine_factor(ratio(left, decay_steps), num_cycles))
+        init_value,
+        warmup_steps,
+        lambda left: jnp.maximum(0.0, _cosine_factor(_progress(left, decay_steps), num_cycles)),
     )
 
 
@@ -193,7 +213,7 @@ def cosine_with_hard_restarts_schedule_with_warmup(
     decay_steps = max(1, training_steps - warmup_steps)
 
     def factor(left):
-        progress = ratio(left, decay_steps)
+        progress = _progress(left, decay_steps)
         phase = jnp.mod(as_float(num_cycles) * progress, 1.0)
         return jnp.where(progress >= 1.0, 0.0, jnp.maximum(0.0, 0.5 * (1.0 + jnp.cos(jnp.pi * phase))))
 
@@ -287,7 +307,7 @@ def cosine_with_min_lr_schedule_with_warmup(
     decay_steps = max(1, training_steps - warmup_steps)
 
     def factor(left):
-        return _cosine_above_min_lr(ratio(left, decay_steps), num_cycles, init_value, min_lr, min_lr_rate)
+        return _cosine_above_min_lr(_progress(left, decay_steps), num_cycles, init_value, min_lr, min_lr_rate)
 
     return _warmup_then(init_value, warmup_steps, factor)
 
@@ -565,15 +585,13 @@ def timm_cosine(
             cycle_length = float(t_initial)
             elapsed = to_float(cycle_t % t_initial)
         else:
-            # timm's closed form on floats (math.log(x, base) is log(x) / log(base)), so cycles switch
-            # at the same t; past the last cycle of a shrinking schedule (cycle_mul < 1) the log is NaN
-            # and the value lr_min. The divisor is made to depend on t because XLA divides by a
-            # broadcast scalar as a product with its reciprocal: an ulp off, which at t where timm's
-            # quotient is an exact integer (a cycle switch) floors to the previous cycle.
+            # timm's closed form on floats (math.log(x, base) is log(x) / log(base)), divided exactly
+            # as Python does so that the cycles switch at the same t; past the last cycle of a
+            # shrinking schedule (cycle_mul < 1) the log is NaN and the value lr_min.
             mul = as_float(cycle_mul)
             elapsed_total = to_float(cycle_t)
-            log_mul = jnp.log(mul + 0 * elapsed_total)
-            cycle = jnp.floor(jnp.log(1 - elapsed_total / t_initial * (1 - mul)) / log_mul)
+            remaining = 1 - _divide_as_python(elapsed_total, t_initial) * (1 - mul)
+            cycle = jnp.floor(_divide_as_python(jnp.log(remaining), jnp.log(mul)))
             cycle_length = mul**cycle * t_initial
             elapsed = elapsed_total - (1 - mul**cycle) / (1 - mul) * t_initial
         floor = as_float(lr_min)
