@@ -536,7 +536,9 @@ def timm_cosine(
     """timm's cosine with restarts: ``lr_min + (peak_i - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k)) / 2``.
 
     Cycle ``i`` has length ``t_i = t_initial * cycle_mul ** i`` and peak ``init_value * cycle_decay **
-    i``; ``t_cur`` is the time since it started. From cycle ``cycle_limit`` on the value is ``lr_min``.
+    i``; ``t_cur`` is the time since it started. From cycle ``cycle_limit`` on the value is ``lr_min``
+    (also after the finite total length of a shrinking schedule, ``cycle_mul < 1``, where timm raises
+    a math domain error).
     For ``t < warmup_t`` the value is linear from ``warmup_lr_init`` towards ``init_value``; the
     cycles start at ``t = 0`` (overlapping the warmup) unless ``warmup_prefix``, then at ``warmup_t``.
 
