@@ -93,11 +93,22 @@ def _refresh(name: str, spec: Any, current: Any, step: jax.Array) -> Any:
     return current
 
 
+def _is_variable(value: Any) -> bool:
+    """A framework's mutable box around an array, e.g. flax NNX's ``OptArray`` in ``nnx.Optimizer.opt_state``.
+
+    Duck-typed (an object with ``.value`` that is neither an array nor one of this module's wrappers),
+    so jaxsched needs no flax import.
+    """
+    return hasattr(value, "value") and not isinstance(value, (jax.Array, tuple))
+
+
 def _unwrap(value: Any) -> Any:
     if isinstance(value, (Scheduled, Fixed)):
-        return value.value
+        return _unwrap(value.value)
     if type(value) is tuple:
         return tuple(_unwrap(v) for v in value)
+    if _is_variable(value):
+        return value.value
     return value
 
 
@@ -318,6 +329,11 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
             raise ValueError(f"{name} must be a tuple of {len(old)} values, got {new!r}")
         return tuple(_set_value(f"{name}[{i}]", o, n) for i, (o, n) in enumerate(zip(old, new)))
     check_hyperparameter_value(name, new)
+    if _is_variable(old):
+        # Replacing the variable by a bare array would drop it from nnx.state(optimizer, nnx.OptState), so a
+        # checkpoint would restore the old value; NNX updates variables in place (as nnx.update does).
+        old.value = jnp.asarray(new, dtype=old.value.dtype)
+        return old
     return jnp.asarray(new, dtype=old.dtype)
 
 
