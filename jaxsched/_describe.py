@@ -10,7 +10,7 @@ import numpy as np
 from jaxsched._training import AccumulateState, ParamGroupsState
 from jaxsched.core._base import OptState
 from jaxsched.core._combinators import PartitionState, _path_text
-from jaxsched.core._hyperparams import Fixed, HyperparamsState, Scheduled
+from jaxsched.core._hyperparams import Fixed, HyperparamsState, Scheduled, unboxed
 
 _INDENT = "  "
 
@@ -28,11 +28,11 @@ def _hyperparameter(value: Any) -> str:
         return f"{_hyperparameter(value.value)} (scheduled)"
     if isinstance(value, Fixed):
         return f"{_hyperparameter(value.value)} (off)"
-    return _number(getattr(value, "value", value))  # flax NNX wraps each array in a variable
+    return _number(unboxed(value))  # flax NNX wraps each array in a variable
 
 
 def _leaf(value: Any) -> str:
-    value = getattr(value, "value", value)
+    value = unboxed(value)
     if isinstance(value, jax.core.Tracer):
         return f"{value.shape} {value.dtype} <traced>"
     array = np.asarray(value)
@@ -55,14 +55,14 @@ def _describe(node: Any, where: str, indent: str) -> list[str]:
     if isinstance(node, HyperparamsState):
         values = "  ".join(f"{name}={_hyperparameter(value)}" for name, value in node.hyperparams.items())
         return [
-            f"{indent}{where}: {type(node.inner_state).__name__}, step {_number(getattr(node.step, 'value', node.step))}",
+            f"{indent}{where}: {type(node.inner_state).__name__}, step {_number(unboxed(node.step))}",
             f"{indent}{_INDENT}{values}",
             *_buffers(node.inner_state, indent + _INDENT),
         ]
     if isinstance(node, ParamGroupsState):
         lines = [f"{indent}{where}: param_groups"]
         for label, inner in node.inner_state.inner_states.items():
-            frozen = bool(np.asarray(getattr(node.frozen[label], "value", node.frozen[label])))
+            frozen = bool(np.asarray(unboxed(node.frozen[label])))
             lines += _describe(inner, f"group {label!r}" + (" (frozen)" if frozen else ""), indent + _INDENT)
         return lines
     if isinstance(node, PartitionState):
@@ -72,7 +72,7 @@ def _describe(node: Any, where: str, indent: str) -> list[str]:
         return lines
     if isinstance(node, AccumulateState):
         return [
-            f"{indent}{where}: accumulate, micro-step {_number(getattr(node.micro_step, 'value', node.micro_step))}",
+            f"{indent}{where}: accumulate, micro-step {_number(unboxed(node.micro_step))}",
             *_buffers({"grad_sum": node.grad_sum}, indent + _INDENT),
             *_describe(node.inner_state, "inner", indent + _INDENT),
         ]

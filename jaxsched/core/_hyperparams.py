@@ -99,7 +99,24 @@ def _is_variable(value: Any) -> bool:
     Duck-typed (an object with ``.value`` that is neither an array nor one of this module's wrappers),
     so jaxsched needs no flax import.
     """
-    return hasattr(value, "value") and not isinstance(value, (jax.Array, tuple))
+    if isinstance(value, (jax.Array, tuple)):
+        return False
+    # the class is asked first: reading flax's deprecated ``.value`` property would warn
+    return hasattr(type(value), "get_value") or hasattr(value, "value")
+
+
+def unboxed(value: Any) -> Any:
+    """The array inside a variable wrapper (flax NNX's ``get_value()``, else ``.value``); other values as they are."""
+    if not _is_variable(value):
+        return value
+    return value.get_value() if hasattr(value, "get_value") else value.value
+
+
+def _store(variable: Any, value: jax.Array) -> None:
+    if hasattr(variable, "set_value"):
+        variable.set_value(value)
+    else:
+        variable.value = value
 
 
 def _unwrap(value: Any) -> Any:
@@ -107,9 +124,7 @@ def _unwrap(value: Any) -> Any:
         return _unwrap(value.value)
     if type(value) is tuple:
         return tuple(_unwrap(v) for v in value)
-    if _is_variable(value):
-        return value.value
-    return value
+    return unboxed(value)
 
 
 def injected(
@@ -332,7 +347,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
     if _is_variable(old):
         # Replacing the variable by a bare array would drop it from nnx.state(optimizer, nnx.OptState), so a
         # checkpoint would restore the old value; NNX updates variables in place (as nnx.update does).
-        old.value = jnp.asarray(new, dtype=old.value.dtype)
+        _store(old, jnp.asarray(new, dtype=unboxed(old).dtype))
         return old
     return jnp.asarray(new, dtype=old.dtype)
 
