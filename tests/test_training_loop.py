@@ -286,4 +286,4 @@ def test_layerwise_example_matches_torch():
     spec = importlib.util.spec_from_file_location("layerwise_lr_decay", EXAMPLES / "layerwise_lr_decay.py")
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    assert example.main(steps=20) < 1e-10
+    assert example.main(steps=20) < 1e-8  # each side differentiates the model itself: last-bit gradient differences
