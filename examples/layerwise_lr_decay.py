@@ -31,7 +31,9 @@ def layer_lr(layer: int) -> float:
 
 def factor_jax(total_steps):
     """Warmup over WARMUP steps, then linear decay to 0 at total_steps (jax.numpy, for js.schedules.lambda_lr)."""
-    return lambda step: jnp.where(step < WARMUP, step / WARMUP, jnp.maximum(0.0, (total_steps - step) / (total_steps - WARMUP)))
+    return lambda step: jnp.where(
+        step < WARMUP, step / WARMUP, jnp.maximum(0.0, (total_steps - step) / (total_steps - WARMUP))
+    )
 
 
 def factor_torch(total_steps):
@@ -104,7 +106,10 @@ def run_torch(steps: int):
 def main(steps: int = 40) -> float:
     ours, theirs = run_jaxsched(steps), run_torch(steps)
     difference = float(np.max(np.abs(ours - theirs)))
-    print(f"{steps} steps, {NUM_LAYERS + 1} groups (lr {layer_lr(0):.2e} .. {LR:.0e}): max |jaxsched - torch| = {difference:.2e}")
+    print(
+        f"{steps} steps, {NUM_LAYERS + 1} groups (lr {layer_lr(0):.2e} .. {LR:.0e}): "
+        f"max |jaxsched - torch| = {difference:.2e}"
+    )
     return difference
 
 

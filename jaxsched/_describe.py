@@ -48,7 +48,7 @@ def _buffers(tree: Any, indent: str) -> list[str]:
         return [f"{indent}(no buffers)"]
     names = [_path_text(path) or "value" for path, _ in leaves]
     width = max(map(len, names))
-    return [f"{indent}{name:<{width}}  {_leaf(leaf)}" for name, (_, leaf) in zip(names, leaves)]
+    return [f"{indent}{name:<{width}}  {_leaf(leaf)}" for name, (_, leaf) in zip(names, leaves, strict=True)]
 
 
 def _describe(node: Any, where: str, indent: str) -> list[str]:

@@ -1,11 +1,10 @@
 """Training-loop idioms of PyTorch: the list of parameter-group dicts, frozen groups, no-decay groups and
 gradient accumulation, as pure transformations whose switches live in the state.
 
-    torch                                                jaxsched
-    SGD([{"params": a}, {"params": b, "lr": 1e-3}], ...)   param_groups(js.sgd, {"a": {}, "b": {"learning_rate": 1e-3}}, ...)
-    for p in b: p.requires_grad_(False)                  state = set_frozen(state, b=True)
-    transformers' no_decay parameter groups              label_decay(("bias", "norm"))
-    (loss / k).backward() per micro-batch, step every k  accumulate(tx, every_k=k)
+    SGD([{"params": a}, {"params": b, "lr": 1e-3}])      ->  param_groups(js.sgd, {"a": {}, "b": {"learning_rate": 1e-3}})
+    for p in b: p.requires_grad_(False)                   ->  state = set_frozen(state, b=True)
+    transformers' no_decay parameter groups               ->  label_decay(("bias", "norm"))
+    (loss / k).backward() per micro-batch, step every k   ->  accumulate(tx, every_k=k)
 """
 
 from __future__ import annotations
@@ -17,7 +16,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update, tree_zeros_state, zero_step
+from jaxsched.core._base import (
+    GradientTransformation,
+    OptState,
+    Params,
+    PyTree,
+    call_update,
+    tree_zeros_state,
+    zero_step,
+)
 from jaxsched.core._combinators import Labels, PartitionState, _path_text, _resolve, partition
 from jaxsched.core._hyperparams import HyperparamsState
 from jaxsched.core._validation import check_bool, check_int, check_transformation, is_schedule
@@ -47,12 +54,16 @@ def _group_arguments(optimizer: Callable[..., Any], groups: Any, defaults: dict[
     arguments = {}
     for label, overrides in groups.items():
         if not isinstance(label, str) or not isinstance(overrides, Mapping):
-            raise TypeError(f"groups must map label strings to dicts of constructor arguments; got {label!r}: {overrides!r}")
+            raise TypeError(
+                f"groups must map label strings to dicts of constructor arguments; got {label!r}: {overrides!r}"
+            )
         merged = {**defaults, **overrides}
         unknown = sorted(set(merged) - set(parameters)) if not takes_any else []
         if unknown:
             where = f"group {label!r}" if set(unknown) & set(overrides) else "the defaults"
-            raise TypeError(f"{where} names {unknown}, which {optimizer.__name__} does not take; it takes {list(parameters)}")
+            raise TypeError(
+                f"{where} names {unknown}, which {optimizer.__name__} does not take; it takes {list(parameters)}"
+            )
         arguments[label] = merged
     return arguments
 
@@ -70,7 +81,9 @@ def _scheduled_learning_rate(
         )
     built = schedule(base)
     if not is_schedule(built):
-        raise TypeError(f"schedule must map a base learning rate to a schedule step -> value; for {base!r} it gave {built!r}")
+        raise TypeError(
+            f"schedule must map a base learning rate to a schedule step -> value; for {base!r} it gave {built!r}"
+        )
     return built
 
 
@@ -144,7 +157,9 @@ def _hold_optimizer_state(frozen: jax.Array, old: OptState, new: OptState) -> Op
 
     def hold(old_node, new_node):
         if isinstance(new_node, HyperparamsState):
-            return new_node._replace(inner_state=_hold_optimizer_state(frozen, old_node.inner_state, new_node.inner_state))
+            return new_node._replace(
+                inner_state=_hold_optimizer_state(frozen, old_node.inner_state, new_node.inner_state)
+            )
         return jnp.where(frozen, old_node, new_node)
 
     return jax.tree.map(hold, old, new, is_leaf=lambda x: isinstance(x, HyperparamsState))
@@ -243,7 +258,9 @@ def label_decay(no_decay: Sequence[str] = ("bias", "norm", "Norm")) -> Callable[
         labels = js.label_decay(("b",))(params)   # {"b": "no_decay", "w": "decay"}
     """
     if isinstance(no_decay, str) or not all(isinstance(part, str) for part in no_decay):
-        raise TypeError(f"no_decay must be a sequence of name fragments (strings), e.g. ('bias', 'norm'); got {no_decay!r}")
+        raise TypeError(
+            f"no_decay must be a sequence of name fragments (strings), e.g. ('bias', 'norm'); got {no_decay!r}"
+        )
     fragments = tuple(no_decay)
 
     def label_of(path, _leaf):
@@ -288,7 +305,7 @@ def accumulate(tx: GradientTransformation, every_k: int, average: bool = True) -
     ``set_hyperparams`` reach ``tx``'s hyperparameters through this state. The switch is a
     ``lax.cond`` on the micro-step, so one compiled step serves every micro-batch. optax:
     ``optax.MultiSteps``, which keeps a running mean instead of torch's sum (float64 trajectories
-    then differ from torch's by about 4e-8).
+    then differ from torch's by about 1e-8).
 
     Args:
       tx: the transformation to step every ``every_k`` micro-batches.
