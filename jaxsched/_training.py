@@ -1,10 +1,10 @@
 """Training-loop idioms of PyTorch: the list of parameter-group dicts, frozen groups, no-decay groups and
 gradient accumulation, as pure transformations whose switches live in the state.
 
-    SGD([{"params": a}, {"params": b, "lr": 1e-3}])      ->  param_groups(js.sgd, {"a": {}, "b": {"learning_rate": 1e-3}})
-    for p in b: p.requires_grad_(False)                   ->  state = set_frozen(state, b=True)
-    transformers' no_decay parameter groups               ->  label_decay(("bias", "norm"))
-    (loss / k).backward() per micro-batch, step every k   ->  accumulate(tx, every_k=k)
+    SGD([{"params": a}, {"params": b, "lr": 1e-3}])    ->  param_groups(js.sgd, {"a": {}, "b": {"learning_rate": 1e-3}})
+    for p in b: p.requires_grad_(False)                 ->  state = set_frozen(state, b=True)
+    transformers' no_decay parameter groups             ->  label_decay(("bias", "norm"))
+    (loss / k).backward() per micro-batch, step every k ->  accumulate(tx, every_k=k)
 """
 
 from __future__ import annotations
