@@ -26,7 +26,7 @@ from jaxsched.core._base import (
     zero_step,
 )
 from jaxsched.core._combinators import Labels, PartitionState, _path_text, _resolve, partition
-from jaxsched.core._hyperparams import HyperparamsState
+from jaxsched.core._hyperparams import HyperparamsState, replaced
 from jaxsched.core._validation import check_bool, check_int, check_transformation, is_schedule
 
 # --- parameter groups -------------------------------------------------------------------------------
@@ -230,7 +230,11 @@ def set_frozen(state: OptState, **frozen: Any) -> OptState:
     def switch(node):
         if not is_groups(node):
             return node
-        return node._replace(frozen={label: flags.get(label, flag) for label, flag in node.frozen.items()})
+        return node._replace(
+            frozen={
+                label: replaced(flag, flags[label]) if label in flags else flag for label, flag in node.frozen.items()
+            }
+        )
 
     return jax.tree.map(switch, state, is_leaf=is_groups)
 

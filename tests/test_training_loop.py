@@ -307,3 +307,27 @@ def test_layerwise_example_matches_torch():
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     assert example.main(steps=20) < 1e-8  # each side differentiates the model itself: last-bit gradient differences
+
+
+def test_nnx_param_groups_freeze_and_accumulate():
+    nnx = pytest.importorskip("flax.nnx")
+    model = nnx.Sequential(nnx.Linear(2, 3, rngs=nnx.Rngs(0)), nnx.Linear(3, 1, rngs=nnx.Rngs(1)))
+    groups = js.param_groups(js.adam, {"decay": {}, "no_decay": {}}, js.label_decay(("bias",)), learning_rate=0.1)
+    optimizer = nnx.Optimizer(model, js.accumulate(groups, every_k=2), wrt=nnx.Param)
+    optimizer.opt_state = js.set_frozen(optimizer.opt_state, no_decay=True)
+    restored = nnx.Optimizer(model, js.accumulate(groups, every_k=2), wrt=nnx.Param)
+    nnx.update(restored, nnx.state(optimizer, nnx.OptState))  # the flag is in the saved state
+    biases = [np.asarray(layer.bias[...]) for layer in model.layers]
+    kernel = np.asarray(model.layers[0].kernel[...])
+
+    @nnx.jit
+    def micro_step(model, optimizer):
+        grads = nnx.grad(lambda m: jnp.sum(m(jnp.ones((4, 2))) ** 2))(model)
+        optimizer.update(model, grads)
+
+    for _ in range(2):
+        micro_step(model, restored)
+    for layer, bias in zip(model.layers, biases, strict=True):
+        np.testing.assert_array_equal(layer.bias[...], bias)
+    assert not np.array_equal(model.layers[0].kernel[...], kernel)  # the decay group stepped once, after 2 micro-batches
+    assert "group 'no_decay' (frozen)" in js.describe(restored.opt_state)

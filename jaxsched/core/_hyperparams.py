@@ -112,11 +112,19 @@ def unboxed(value: Any) -> Any:
     return value.get_value() if hasattr(value, "get_value") else value.value
 
 
-def _store(variable: Any, value: jax.Array) -> None:
-    if hasattr(variable, "set_value"):
-        variable.set_value(value)
+def replaced(old: Any, value: jax.Array) -> Any:
+    """``value`` in place of ``old``; a variable wrapper is kept and given ``value`` (``set_value``, else ``.value``).
+
+    Replacing the variable by a bare array would drop it from ``nnx.state(optimizer, nnx.OptState)``, so a
+    checkpoint would restore the old value; NNX updates variables in place (as ``nnx.update`` does).
+    """
+    if not _is_variable(old):
+        return value
+    if hasattr(old, "set_value"):
+        old.set_value(value)
     else:
-        variable.value = value
+        old.value = value
+    return old
 
 
 def _unwrap(value: Any) -> Any:
@@ -344,12 +352,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
             raise ValueError(f"{name} must be a tuple of {len(old)} values, got {new!r}")
         return tuple(_set_value(f"{name}[{i}]", o, n) for i, (o, n) in enumerate(zip(old, new)))
     check_hyperparameter_value(name, new)
-    if _is_variable(old):
-        # Replacing the variable by a bare array would drop it from nnx.state(optimizer, nnx.OptState), so a
-        # checkpoint would restore the old value; NNX updates variables in place (as nnx.update does).
-        _store(old, jnp.asarray(new, dtype=unboxed(old).dtype))
-        return old
-    return jnp.asarray(new, dtype=old.dtype)
+    return replaced(old, jnp.asarray(new, dtype=unboxed(old).dtype))
 
 
 def _set_in_node(node: HyperparamsState, values: dict[str, Any]) -> HyperparamsState:
