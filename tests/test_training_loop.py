@@ -329,5 +329,5 @@ def test_nnx_param_groups_freeze_and_accumulate():
         micro_step(model, restored)
     for layer, bias in zip(model.layers, biases, strict=True):
         np.testing.assert_array_equal(layer.bias[...], bias)
-    assert not np.array_equal(model.layers[0].kernel[...], kernel)  # the decay group stepped once, after 2 micro-batches
+    assert not np.array_equal(model.layers[0].kernel[...], kernel)  # the decay group stepped once
     assert "group 'no_decay' (frozen)" in js.describe(restored.opt_state)
