@@ -276,7 +276,11 @@ def test_integral_float_step_counts_are_accepted():
     assert check_int("warmup_steps", 22.0) == 22 and type(check_int("warmup_steps", np.float64(22.0))) is int
     with pytest.raises(TypeError, match=r"warmup_steps must be an integer, got 22\.5"):
         check_int("warmup_steps", 22.5)
-    assert int(js.accumulate(js.sgd(0.1), 4.0).init({"w": jnp.zeros(1)}).micro_step) == 0
+    params = {"w": jnp.zeros(3)}
+    assert int(js.accumulate(js.sgd(0.1), 4.0).init(params).micro_step) == 0
+    js.lbfgs(max_iter=3.0, history_size=5.0).init(params)  # the history buffers' shape needs the int
+    js.flatten(js.adam(), max_leaf_size=8.0).init(params)
+    js.skip_non_finite(js.adam(), max_consecutive_skips=3.0).init(params)
 
 
 @pytest.mark.xfail(reason="schedules/_combinators.py must use check_int's returned int (owned elsewhere)", strict=False)
