@@ -36,8 +36,8 @@ def main(steps: int = 300):
     for step in range(steps):
         losses.append(float(train_step(model, optimizer)))
         if step % 100 == 0 or step == steps - 1:
-            lr = js.get_hyperparams(optimizer.opt_state)["learning_rate"]
-            print(f"step {step:3d}  lr {float(lr):.2e}  loss {losses[-1]:.4f}")
+            lr = js.get_hyperparams(optimizer.opt_state)["learning_rate"]  # a plain array, not nnx's OptArray
+            print(f"step {step:3d}  lr {lr:.2e}  loss {losses[-1]:.4f}")
     return losses
 
 

@@ -45,6 +45,8 @@ def loss_fn(params, x, y):
 def main(epochs: int = 9, batch_size: int = 64):
     x, y = make_data(jax.random.PRNGKey(0))
     params = init_model(jax.random.PRNGKey(1))
+    # torch's DataLoader(drop_last=True) length: the last partial batch is dropped. With drop_last=False
+    # (the default) len(loader) is math.ceil(n / batch_size), and the loop must take that partial batch too.
     steps_per_epoch = x.shape[0] // batch_size
 
     def group(lr):  # SGD(lr, momentum=0.9, weight_decay=5e-4) + StepLR(step_size=3, gamma=0.1), per epoch

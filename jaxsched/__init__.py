@@ -18,9 +18,18 @@ from jaxsched._plateau import (
     reduce_on_plateau as reduce_on_plateau,
     schedule_with_plateau as schedule_with_plateau,
 )
+from jaxsched._describe import describe as describe
 from jaxsched._plot import plot as plot
 from jaxsched._sharding import shard_state as shard_state, zero1_shardings as zero1_shardings
 from jaxsched._spec import SpecError as SpecError, parse_schedule as parse_schedule
+from jaxsched._training import (
+    AccumulateState as AccumulateState,
+    ParamGroupsState as ParamGroupsState,
+    accumulate as accumulate,
+    label_decay as label_decay,
+    param_groups as param_groups,
+    set_frozen as set_frozen,
+)
 from jaxsched._checkpoint import (
     CheckpointError as CheckpointError,
     checkpoint_info as checkpoint_info,
@@ -112,19 +121,25 @@ __all__ = [
     *optimizers.__all__,
     "Averager",
     "AveragerState",
+    "AccumulateState",
     "CheckpointError",
+    "ParamGroupsState",
     "Plateau",
     "PlateauSchedule",
     "PlateauState",
     "SkipNonFiniteState",
     "SpecError",
+    "accumulate",
     "add_weight_decay",
     "checkpoint_info",
     "clip",
     "clip_by_global_norm",
     "ema",
+    "describe",
+    "label_decay",
     "load_state",
     "low_precision_state",
+    "param_groups",
     "parse_schedule",
     "plot",
     "reduce_on_plateau",
@@ -132,6 +147,7 @@ __all__ = [
     "scale_by_learning_rate",
     "schedule_with_plateau",
     "schedules",
+    "set_frozen",
     "shard_state",
     "skip_non_finite",
     "swa",

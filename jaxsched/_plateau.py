@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step
+from jaxsched.schedules._step import check_step_count
 from jaxsched.core._validation import check_choice, check_int, check_nonnegative, check_number
 
 _COUNTER_MAX = int(jnp.iinfo(STEP_DTYPE).max)
@@ -143,9 +144,9 @@ def reduce_on_plateau(
     check_choice("mode", mode, ("min", "max"))
     check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
     check_number("factor", factor, low=0.0, high=1.0, high_inclusive=False, allow_schedule=False)
-    check_int("patience", patience, low=0)
+    patience = check_int("patience", patience, low=0)
     check_nonnegative("threshold", threshold, allow_schedule=False)
-    check_int("cooldown", cooldown, low=0)
+    cooldown = check_int("cooldown", cooldown, low=0)
     _check_leaves_nonnegative("min_lr", min_lr)
     check_nonnegative("eps", eps, allow_schedule=False)
     factor, threshold, eps = float(factor), float(threshold), float(eps)
@@ -277,7 +278,7 @@ def schedule_with_plateau(schedule: Any, plateau: Plateau, start_step: int = 0) 
         raise TypeError(f"schedule must be a function step -> value or a pytree of such functions, got {schedule!r}")
     if not isinstance(plateau, Plateau):
         raise TypeError(f"plateau must be the result of js.reduce_on_plateau(...), got {plateau!r}")
-    check_int("start_step", start_step, low=0)
+    start_step = check_step_count("start_step", start_step, low=0)
     per_group_schedule = not callable(schedule)
 
     def init(value: PyTree = 1.0) -> PlateauState:

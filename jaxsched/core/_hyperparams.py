@@ -97,12 +97,46 @@ def _refresh(name: str, spec: Any, current: Any, step: jax.Array) -> Any:
     return current
 
 
+def _is_variable(value: Any) -> bool:
+    """A framework's mutable box around an array, e.g. flax NNX's ``OptArray`` in ``nnx.Optimizer.opt_state``.
+
+    Duck-typed (an object with ``.value`` that is neither an array nor one of this module's wrappers),
+    so jaxsched needs no flax import.
+    """
+    if isinstance(value, (jax.Array, tuple)):
+        return False
+    # the class is asked first: reading flax's deprecated ``.value`` property would warn
+    return hasattr(type(value), "get_value") or hasattr(value, "value")
+
+
+def unboxed(value: Any) -> Any:
+    """The array inside a variable wrapper (flax NNX's ``get_value()``, else ``.value``); other values as they are."""
+    if not _is_variable(value):
+        return value
+    return value.get_value() if hasattr(value, "get_value") else value.value
+
+
+def replaced(old: Any, value: jax.Array) -> Any:
+    """``value`` in place of ``old``; a variable wrapper is kept and given ``value`` (``set_value``, else ``.value``).
+
+    Replacing the variable by a bare array would drop it from ``nnx.state(optimizer, nnx.OptState)``, so a
+    checkpoint would restore the old value; NNX updates variables in place (as ``nnx.update`` does).
+    """
+    if not _is_variable(old):
+        return value
+    if hasattr(old, "set_value"):
+        old.set_value(value)
+    else:
+        old.value = value
+    return old
+
+
 def _unwrap(value: Any) -> Any:
     if isinstance(value, (Scheduled, Fixed)):
-        return value.value
+        return _unwrap(value.value)
     if type(value) is tuple:
         return tuple(_unwrap(v) for v in value)
-    return value
+    return unboxed(value)
 
 
 def injected(
@@ -342,7 +376,7 @@ def _set_value(name: str, old: Any, new: Any) -> Any:
             raise ValueError(f"{name} must be a tuple of {len(old)} values, got {new!r}")
         return tuple(_set_value(f"{name}[{i}]", o, n) for i, (o, n) in enumerate(zip(old, new)))
     check_hyperparameter_value(name, new)
-    return jnp.asarray(new, dtype=old.dtype)
+    return replaced(old, jnp.asarray(new, dtype=unboxed(old).dtype))
 
 
 def _set_in_node(node: Any, values: dict[str, Any]) -> Any:

@@ -137,7 +137,7 @@ def flatten(
     """
     check_transformation("flatten's transform", transform)
     if max_leaf_size is not None:
-        check_int("max_leaf_size", max_leaf_size, low=1)
+        max_leaf_size = check_int("max_leaf_size", max_leaf_size, low=1)
 
     def init(params):
         return FlattenState(transform.init(_pack(params, _layout(params, max_leaf_size))))

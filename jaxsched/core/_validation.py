@@ -88,13 +88,21 @@ def check_pair(name: str, value: Any) -> tuple[Any, Any]:
     return check_tuple(name, value, 2, "pair")
 
 
-def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> None:
-    """An integer in ``[low, high]`` (either end optional)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral,)):
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as a Python int in ``[low, high]`` (either end optional): integers, and floats with an
+    integral value (``22.0``, as optax accepts).
+
+    Step counts are often computed as ``warmup_epochs * steps_per_epoch``, which is a float when
+    either factor is; ``22.5`` steps is refused rather than rounded.
+    """
+    integral_float = isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer()
+    if isinstance(value, (bool, np.bool_)) or not (isinstance(value, numbers.Integral) or integral_float):
         raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = [f"{sign} {bound}" for sign, bound in ((">=", low), ("<=", high)) if bound is not None]
         raise ValueError(f"{name} must be an integer {' and '.join(bounds)}, got {value!r}")
+    return value
 
 
 def check_bool(name: str, value: Any) -> None:

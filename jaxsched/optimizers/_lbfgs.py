@@ -400,12 +400,12 @@ def lbfgs(
         params = js.apply_updates(params, updates)
     """
     check_nonnegative("learning_rate", learning_rate)
-    check_int("max_iter", max_iter, low=1)
+    max_iter = check_int("max_iter", max_iter, low=1)
     if max_eval is not None:
-        check_int("max_eval", max_eval, low=1)
+        max_eval = check_int("max_eval", max_eval, low=1)
     check_nonnegative("tolerance_grad", tolerance_grad)
     check_nonnegative("tolerance_change", tolerance_change)
-    check_int("history_size", history_size, low=1)
+    history_size = check_int("history_size", history_size, low=1)
     check_choice("line_search_fn", line_search_fn, (None, "strong_wolfe"))
     static = dict(
         max_iter=max_iter,

@@ -25,17 +25,9 @@ from jaxsched.core._base import Schedule
 from jaxsched.core._validation import check_bool, check_choice, check_int, check_number, check_positive
 from jaxsched.schedules._combinators import join
 from jaxsched.schedules._decay import constant, polynomial_decay
-from jaxsched.schedules._step import as_float, as_step, check_real, ratio, to_float
+from jaxsched.schedules._step import as_float, as_step, check_real, check_step_count, ratio, to_float
 
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
-
-
-def _check_count(name: str, value: Any, low: int = 0) -> int:
-    """An integer step count; integral floats (``22.0``, as configs often hold) are accepted."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        value = int(value)
-    check_int(name, value, low=low)
-    return int(value)
 
 
 def _is_concrete(*values: Any) -> bool:
@@ -93,10 +85,10 @@ def _warmup_then(
 
 def _check_common(init_value: Any, num_warmup_steps: Any, num_training_steps: Any = None) -> tuple[int, int]:
     check_real("init_value", init_value)
-    warmup_steps = _check_count("num_warmup_steps", num_warmup_steps)
+    warmup_steps = check_step_count("num_warmup_steps", num_warmup_steps)
     if num_training_steps is None:
         return warmup_steps, 0
-    return warmup_steps, _check_count("num_training_steps", num_training_steps)
+    return warmup_steps, check_step_count("num_training_steps", num_training_steps)
 
 
 def _check_min_lr(init_value: Any, min_lr: Any, min_lr_rate: Any) -> None:
@@ -271,7 +263,7 @@ def inverse_sqrt_schedule(init_value: Any, num_warmup_steps: int, timescale: int
         js.schedules.inverse_sqrt_schedule(1.0, 2)(jnp.array([0, 1, 2, 8]))   # [0, .5, 1, .5]
     """
     warmup_steps, _ = _check_common(init_value, num_warmup_steps)
-    timescale = _check_count("timescale", (warmup_steps or 10_000) if timescale is None else timescale, low=1)
+    timescale = check_step_count("timescale", (warmup_steps or 10_000) if timescale is None else timescale, low=1)
     return _warmup_then(init_value, warmup_steps, lambda left: jax.lax.rsqrt(ratio(left, timescale) + 1.0))
 
 
@@ -410,12 +402,12 @@ def warmup_stable_decay(
         sched(jnp.arange(7))   # [0, .5, 1, 1, 1, .292893, 0]
     """
     check_real("init_value", init_value)
-    warmup_steps = _check_count("num_warmup_steps", num_warmup_steps)
-    decay_steps = _check_count("num_decay_steps", num_decay_steps)
+    warmup_steps = check_step_count("num_warmup_steps", num_warmup_steps)
+    decay_steps = check_step_count("num_decay_steps", num_decay_steps)
     if num_stable_steps is None:
         if num_training_steps is None:
             raise ValueError("one of num_training_steps and num_stable_steps must be given")
-        training_steps = _check_count("num_training_steps", num_training_steps)
+        training_steps = check_step_count("num_training_steps", num_training_steps)
         stable_steps = training_steps - warmup_steps - decay_steps
         if stable_steps < 0:
             raise ValueError(
@@ -423,7 +415,7 @@ def warmup_stable_decay(
                 f"got {num_training_steps!r}"
             )
     else:
-        stable_steps = _check_count("num_stable_steps", num_stable_steps)
+        stable_steps = check_step_count("num_stable_steps", num_stable_steps)
     check_choice("warmup_type", warmup_type, WSD_SHAPES)
     check_choice("decay_type", decay_type, WSD_SHAPES)
     check_number("min_lr_ratio", min_lr_ratio, low=0.0, high=1.0, allow_schedule=False)
@@ -568,12 +560,12 @@ def timm_cosine(
         sched(jnp.arange(9))   # [1, .853553, .5, .146447, .5, .426777, .25, .0732233, 0]
     """
     check_real("init_value", init_value)
-    t_initial = _check_count("t_initial", t_initial, low=1)
+    t_initial = check_step_count("t_initial", t_initial, low=1)
     check_number("lr_min", lr_min, low=0.0, allow_schedule=False)
     check_positive("cycle_mul", cycle_mul, allow_schedule=False)
     check_number("cycle_decay", cycle_decay, low=0.0, allow_schedule=False)
-    cycle_limit = _check_count("cycle_limit", cycle_limit)
-    warmup_t = _check_count("warmup_t", warmup_t)
+    cycle_limit = check_step_count("cycle_limit", cycle_limit)
+    warmup_t = check_step_count("warmup_t", warmup_t)
     check_real("warmup_lr_init", warmup_lr_init)
     check_bool("warmup_prefix", warmup_prefix)
     check_positive("k_decay", k_decay, allow_schedule=False)

@@ -68,10 +68,9 @@ def position(step: jax.Array, period: int) -> jax.Array:
     return to_float(split(step, period)[1]) / float(period)
 
 
-def check_step_count(name: str, value: Any, *, low: int) -> int:
+def check_step_count(name: str, value: Any, *, low: int = 0) -> int:
     """A number of steps: an integer in ``[low, MAX_STEP]`` (a step counter never gets further)."""
-    check_int(name, value, low=low, high=MAX_STEP)
-    return int(value)
+    return check_int(name, value, low=low, high=MAX_STEP)
 
 
 def safe_divide(numerator: jax.Array, denominator: jax.Array, if_zero: float) -> jax.Array:
@@ -92,9 +91,7 @@ def check_steps(
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         raise TypeError(f"{name} must be a sequence of integers, got {value!r}")
-    steps = tuple(int(v) if isinstance(v, np.integer) else v for v in value)
-    for i, v in enumerate(steps):
-        check_int(f"{name}[{i}]", v, low=low, high=MAX_STEP)
+    steps = tuple(check_int(f"{name}[{i}]", v, low=low, high=MAX_STEP) for i, v in enumerate(value))
     if sort:
         steps = tuple(sorted(steps))
     for i in range(1, len(steps)):

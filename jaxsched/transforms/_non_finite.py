@@ -45,7 +45,7 @@ def skip_non_finite(transform: GradientTransformation, max_consecutive_skips: in
     """
     check_transformation("skip_non_finite's transform", transform)
     if max_consecutive_skips is not None:
-        check_int("max_consecutive_skips", max_consecutive_skips, low=1)
+        max_consecutive_skips = check_int("max_consecutive_skips", max_consecutive_skips, low=1)
 
     def init(params):
         return SkipNonFiniteState(transform.init(params), zero_step(), zero_step())
