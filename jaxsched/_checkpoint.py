@@ -401,7 +401,7 @@ def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
 
     Example::
 
-        js.checkpoint_info("ckpt.npz")["leaves"][0]  # {"path": "['opt'].step", "dtype": "int32", "shape": []}
+        js.checkpoint_info("ckpt.npz")["leaves"][0]  # e.g. {"path": "['opt'].step", "dtype": "int32", "shape": []}
     """
     with _open_checkpoint(path) as (header, _):
         leaves = [{key: entry[key] for key in ("path", "dtype", "shape")} for entry in header["leaves"]]

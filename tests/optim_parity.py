@@ -118,8 +118,9 @@ class ParityCase:
     their values at step 0 and follows them with ``torch_scheduler`` (e.g. ``StepLR``) when the
     case names one, which then drives every schedule of the case; otherwise each scheduled value
     is assigned to torch's param groups every step (:class:`ScheduledGroups`).
-    ``second_group`` overrides arguments for the leaves in :data:`SECOND_GROUP` (a second torch
-    param group; ``js.partition`` on the jaxsched side). ``grad_mask(step)`` zeroes gradient
+    ``second_group`` overrides arguments for the leaves ``second_group_keys`` (a second torch
+    param group; ``js.partition`` on the jaxsched side, or ``make_jax_groups()`` when the case builds
+    its groups itself, e.g. with ``js.param_groups``). ``grad_mask(step)`` zeroes gradient
     entries; ``jax_grads``/``torch_grads`` convert each gradient leaf into what the optimizer
     receives (e.g. a BCOO for jaxsched or ``tensor.to_sparse()`` for SparseAdam).
     ``make`` and ``torch_optimizer`` come from the case's entry in ``tests/optim_db.py``.
@@ -134,21 +135,25 @@ class ParityCase:
     steps: int = STEPS
     make: Callable[..., Any] | None = None
     torch_optimizer: str | None = None
+    second_group_keys: tuple[str, ...] = SECOND_GROUP
+    make_jax_groups: Callable[[], Any] | None = None
 
     def make_jax(self):
         import jaxsched as js
 
+        if self.make_jax_groups is not None:  # e.g. js.param_groups, which builds the groups itself
+            return self.make_jax_groups()
         if self.second_group is None:
             return self.make(**self.kwargs)
-        labels = js.label_by_path(dict.fromkeys(SECOND_GROUP, "second"), default="first")
+        labels = js.label_by_path(dict.fromkeys(self.second_group_keys, "second"), default="first")
         groups = {"first": self.make(**self.kwargs), "second": self.make(**{**self.kwargs, **self.second_group})}
         return js.partition(groups, labels)
 
     def torch_param_groups(self, tensors: dict[str, Any]) -> list:
         if self.second_group is None:
             return [tensors[k] for k in sorted(tensors)]
-        first = [tensors[k] for k in sorted(tensors) if k not in SECOND_GROUP]
-        second = [tensors[k] for k in SECOND_GROUP]
+        first = [tensors[k] for k in sorted(tensors) if k not in self.second_group_keys]
+        second = [tensors[k] for k in self.second_group_keys]
         return [{"params": first}, {"params": second, **torch_kwargs(self.second_group)}]
 
     def make_torch_scheduler(self, optimizer):

@@ -139,6 +139,8 @@ SETUP = {
     ),
     # a model's batch-norm statistics, averaged beside its parameters
     "jaxsched.ema": 'batch_stats = {"mean": jnp.zeros(2), "var": jnp.ones(2)}',
+    # a checkpoint to inspect
+    "jaxsched.checkpoint_info": 'js.save_state("ckpt.npz", {"params": params, "opt": tx.init(params)})',
     # the two weight matrices the labelled pytree holds
     "jaxsched.label_by_path": "w = jnp.ones((2, 2))\nw2 = jnp.ones((2, 1))",
     # a jitted train step and two states that differ only in the learning-rate value

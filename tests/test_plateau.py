@@ -481,7 +481,7 @@ def test_per_group_schedules_and_structure_check():
         (({"a": 0.1}, js.reduce_on_plateau()), TypeError, "schedule"),
         ((lambda s: 1.0, (lambda x: x, lambda s, m: s)), TypeError, "plateau"),
         ((lambda s: 1.0, js.reduce_on_plateau(), -1), ValueError, "start_step"),
-        ((lambda s: 1.0, js.reduce_on_plateau(), 2.0), TypeError, "start_step"),
+        ((lambda s: 1.0, js.reduce_on_plateau(), 2.5), TypeError, "start_step"),
     ],
 )
 def test_schedule_with_plateau_validation(args, exception, name):

@@ -180,8 +180,10 @@ def muon(
 
     Example::
 
+        params = {"w1": jnp.ones((4, 3)), "w2": jnp.eye(3)}    # matrices only
         tx = js.muon(0.02, momentum=0.95, adjust_lr_fn="match_rms_adamw")
-        state = tx.init({"w1": w1, "w2": w2})           # matrices only
+        state = tx.init(params)
+        grads = jax.tree.map(lambda p: 0.1 * p + 0.05, params)
         updates, state = tx.update(grads, state, params)
         params = js.apply_updates(params, updates)
     """

@@ -19,7 +19,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from tests.optim_parity import PARAMS0, STEPS, Case, flatten, grads_at, run_torch, torch_scheduler  # noqa: E402
+from tests.optim_parity import PARAMS0, STEPS, ParityCase, flatten, grads_at, run_torch, torch_scheduler  # noqa: E402
 
 GOLDEN = HERE / "training_loop.npz"
 BASE, HEAD = ("a_matrix", "d_nested"), ("b_vector", "c_scalar")
@@ -55,8 +55,13 @@ def _cosine(lr):
 
 CASES = {
     # one CosineAnnealingLR over two groups: each follows its own base lr; head overrides lr and weight_decay
-    "param_groups_cosine": Case(
-        _jax_param_groups(
+    "param_groups_cosine": ParityCase(
+        dict(learning_rate=0.1, momentum=0.9, weight_decay=0.001),
+        second_group=dict(learning_rate=0.02, weight_decay=0.01),
+        second_group_keys=HEAD,
+        torch_scheduler=torch_scheduler("CosineAnnealingLR", T_max=12),
+        torch_optimizer="SGD",
+        make_jax_groups=_jax_param_groups(
             "sgd",
             {"base": {}, "head": {"learning_rate": 0.02, "weight_decay": 0.01}},
             _head_labels,
@@ -65,23 +70,20 @@ CASES = {
             momentum=0.9,
             weight_decay=0.001,
         ),
-        "SGD",
-        dict(lr=0.1, momentum=0.9, weight_decay=0.001),
-        torch_groups=two_groups(dict(lr=0.02, weight_decay=0.01)),
-        torch_scheduler=torch_scheduler("CosineAnnealingLR", T_max=12),
     ),
     # transformers' no_decay groups: the vector and the scalar stand in for bias and LayerNorm
-    "no_decay_adamw": Case(
-        _jax_param_groups(
+    "no_decay_adamw": ParityCase(
+        dict(learning_rate=0.05, weight_decay=0.1),
+        second_group=dict(weight_decay=0.0),
+        second_group_keys=HEAD,
+        torch_optimizer="AdamW",
+        make_jax_groups=_jax_param_groups(
             "adamw",
             {"decay": {}, "no_decay": {"weight_decay": 0.0}},
             lambda js: js.label_decay(("vector", "scalar")),
             learning_rate=0.05,
             weight_decay=0.1,
         ),
-        "AdamW",
-        dict(lr=0.05, weight_decay=0.1),
-        torch_groups=two_groups(dict(weight_decay=0.0)),
     ),
 }
 
