@@ -283,7 +283,6 @@ def test_integral_float_step_counts_are_accepted():
     js.skip_non_finite(js.adam(), max_consecutive_skips=3.0).init(params)
 
 
-@pytest.mark.xfail(reason="schedules/_combinators.py must use check_int's returned int (owned elsewhere)", strict=False)
 def test_schedules_accept_integral_float_steps():
     sched = js.schedules.warmup(js.schedules.constant(1.0), 22.0)
     assert float(sched(11)) == pytest.approx(0.5)
