@@ -48,10 +48,7 @@ TARGET = {k: _rng.randn(*v.shape).astype(np.float32) for k, v in PARAMS0.items()
 
 def gradient(params: dict[str, np.ndarray], step: int) -> dict[str, np.ndarray]:
     noise = np.random.RandomState(step)
-    return {
-        k: (0.8 * (p - TARGET[k]) + 0.3 * noise.randn(*p.shape)).astype(np.float32)
-        for k, p in params.items()
-    }
+    return {k: (0.8 * (p - TARGET[k]) + 0.3 * noise.randn(*p.shape)).astype(np.float32) for k, p in params.items()}
 
 
 def deviation(name: str, steps: int) -> float:

@@ -32,9 +32,9 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for the tests' optimizer table
 
-import jaxsched as js  # noqa: E402
-from tests.optim_db import OPTIMIZERS as OPTIM_DB  # noqa: E402
-from tests.optim_parity import torch_kwargs  # noqa: E402
+import jaxsched as js
+from tests.optim_db import OPTIMIZERS as OPTIM_DB
+from tests.optim_parity import torch_kwargs
 
 HAS_OPTAX = importlib.util.find_spec("optax") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -83,7 +83,9 @@ def leaf_sizes(total: int, leaves: int, sizes: str) -> list[int]:
     return result
 
 
-def gpt_like_params(rng: np.random.Generator, width: int = 256, layers: int = 12, vocab: int = 8192, context: int = 512):
+def gpt_like_params(
+    rng: np.random.Generator, width: int = 256, layers: int = 12, vocab: int = 8192, context: int = 512
+):
     """The parameter tree of a small GPT-2-style model: 148 leaves, 98 of them biases and norms."""
 
     def normal(*shape):
@@ -96,11 +98,19 @@ def gpt_like_params(rng: np.random.Generator, width: int = 256, layers: int = 12
     for i in range(layers):
         params[f"h{i:02d}"] = {
             "ln1": norm(),
-            "attn": {"qkv": normal(width, 3 * width), "qkv_b": normal(3 * width), "proj": normal(width, width),
-                     "proj_b": normal(width)},
+            "attn": {
+                "qkv": normal(width, 3 * width),
+                "qkv_b": normal(3 * width),
+                "proj": normal(width, width),
+                "proj_b": normal(width),
+            },
             "ln2": norm(),
-            "mlp": {"fc": normal(width, 4 * width), "fc_b": normal(4 * width), "out": normal(4 * width, width),
-                    "out_b": normal(width)},
+            "mlp": {
+                "fc": normal(width, 4 * width),
+                "fc_b": normal(4 * width),
+                "out": normal(4 * width, width),
+                "out_b": normal(width),
+            },
         }
     return params
 
@@ -239,13 +249,33 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
 def deep_chain_compile_row() -> list[str]:
     """First compile of a train step whose optimizer is a 6-deep chain, over 100 leaves."""
     total, leaves = 100_000, 100
-    times = {"jaxsched": JaxStep(
-        js.chain(js.clip_by_global_norm(1.0), js.clip(1.0), js.add_weight_decay(1e-4), js.adam(1e-3), js.clip(1.0),
-                 js.clip_by_global_norm(10.0)), total, leaves).compile_s}
+    times = {
+        "jaxsched": JaxStep(
+            js.chain(
+                js.clip_by_global_norm(1.0),
+                js.clip(1.0),
+                js.add_weight_decay(1e-4),
+                js.adam(1e-3),
+                js.clip(1.0),
+                js.clip_by_global_norm(10.0),
+            ),
+            total,
+            leaves,
+        ).compile_s
+    }
     if HAS_OPTAX:
         times["optax"] = JaxStep(
-            optax.chain(optax.clip_by_global_norm(1.0), optax.clip(1.0), optax.add_decayed_weights(1e-4),
-                        optax.adam(1e-3), optax.clip(1.0), optax.clip_by_global_norm(10.0)), total, leaves).compile_s
+            optax.chain(
+                optax.clip_by_global_norm(1.0),
+                optax.clip(1.0),
+                optax.add_decayed_weights(1e-4),
+                optax.adam(1e-3),
+                optax.clip(1.0),
+                optax.clip_by_global_norm(10.0),
+            ),
+            total,
+            leaves,
+        ).compile_s
     row = (
         f"| compile, 6-deep chain (0.1M / 100 leaves) | {fmt(times['jaxsched'], 2)} s | "
         f"{fmt(times.get('optax'), 2)} s | {ratio(times['jaxsched'], times.get('optax'))} |"
@@ -289,8 +319,10 @@ def schedule_rows(repeats: int) -> list[str]:
 def sweep_rows(repeats: int) -> list[str]:
     """64 learning rates of one MLP train step under ``vmap``: one compile, vs 64 separate steps."""
     rng = np.random.default_rng(0)
-    params = {"w1": jnp.asarray(rng.standard_normal((64, 256), np.float32) * 0.1),
-              "w2": jnp.asarray(rng.standard_normal((256, 10), np.float32) * 0.1)}
+    params = {
+        "w1": jnp.asarray(rng.standard_normal((64, 256), np.float32) * 0.1),
+        "w2": jnp.asarray(rng.standard_normal((256, 10), np.float32) * 0.1),
+    }
     x = jnp.asarray(rng.standard_normal((128, 64), np.float32))
     y = jnp.asarray(rng.standard_normal((128, 10), np.float32))
     tx = js.adam(1e-3)

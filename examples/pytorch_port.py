@@ -70,9 +70,11 @@ def main(epochs: int = 9, batch_size: int = 64):
         lrs = {g: float(h["learning_rate"]) for g, h in js.get_hyperparams(state).items()}
         for i in range(steps_per_epoch):
             xb, yb = x[i * batch_size : (i + 1) * batch_size], y[i * batch_size : (i + 1) * batch_size]
-            params, state, loss = train_step(params, state, xb, yb)
+            params, state, _loss = train_step(params, state, xb, yb)
         history.append((lrs, float(loss_fn(params, x, y))))
-        print(f"epoch {epoch}  lr features {lrs['features']:.0e}  classifier {lrs['classifier']:.0e}  loss {history[-1][1]:.4f}")
+        print(
+            f"epoch {epoch}  lr features {lrs['features']:.0e}  classifier {lrs['classifier']:.0e}  loss {history[-1][1]:.4f}"
+        )
     return history
 
 

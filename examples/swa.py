@@ -147,7 +147,8 @@ def train_torch(variables, data, epochs: int, swa_start: int):
 
 def _torch_recipe(variables, data, epochs, swa_start):
     import torch
-    from torch.optim.swa_utils import SWALR, AveragedModel, update_bn as torch_update_bn
+    from torch.optim.swa_utils import SWALR, AveragedModel
+    from torch.optim.swa_utils import update_bn as torch_update_bn
 
     (x, y), (x_test, y_test) = data
     params = jax.tree.map(lambda a: torch.tensor(np.asarray(a)), variables["params"])

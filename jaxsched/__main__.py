@@ -1,7 +1,7 @@
 """Command line: draw or tabulate schedules given as safe spec strings.
 
-    python -m jaxsched plot "warmup(cosine_decay(0.1, 1000), 100)" --steps 1200 -o lr.png
-    python -m jaxsched table "step_decay(0.1, 5)" "cosine_annealing(0.1, 10)" --steps 20
+python -m jaxsched plot "warmup(cosine_decay(0.1, 1000), 100)" --steps 1200 -o lr.png
+python -m jaxsched table "step_decay(0.1, 5)" "cosine_annealing(0.1, 10)" --steps 20
 """
 
 from __future__ import annotations

@@ -14,18 +14,19 @@ average's buffers (``init`` copies ``params``, so donating the state never touch
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import (
     PyTree,
-    torch_lerp,
     first_difference,
     hyperparam_dtype,
     increment_step,
     state_dtype,
+    torch_lerp,
     zero_step,
 )
 from jaxsched.core._validation import check_number

@@ -153,7 +153,7 @@ def save_state(path: str | os.PathLike, state: PyTree) -> None:
         raw = value.reshape(-1).view(np.uint8)
         arrays[f"leaf_{index}"] = raw
         entry = {"path": name, "dtype": value.dtype.name, "shape": list(value.shape)}
-        manifest.append({**entry, "sha256": hashlib.sha256(raw).hexdigest()})
+        manifest.append({**entry, "sha256": hashlib.sha256(raw.tobytes()).hexdigest()})
     header = {"format": _FORMAT, "treedef": str(jax.tree.structure(state)), "leaves": manifest}
     arrays[_MANIFEST] = np.frombuffer(json.dumps(header).encode(), np.uint8)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+from jax.core import Tracer
 import numpy as np
 
 from jaxsched._training import AccumulateState, ParamGroupsState
@@ -16,7 +17,7 @@ _INDENT = "  "
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         return f"<traced {jax.numpy.result_type(value)}>"
     return f"{np.asarray(value).item():.4g}"
 
@@ -33,7 +34,7 @@ def _hyperparameter(value: Any) -> str:
 
 def _leaf(value: Any) -> str:
     value = unboxed(value)
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         return f"{value.shape} {value.dtype} <traced>"
     array = np.asarray(value)
     if array.ndim == 0:

@@ -25,14 +25,15 @@ multiplied by a plateau-controlled factor.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step
-from jaxsched.schedules._step import check_step_count
 from jaxsched.core._validation import check_choice, check_int, check_nonnegative, check_number
+from jaxsched.schedules._step import check_step_count
 
 _COUNTER_MAX = int(jnp.iinfo(STEP_DTYPE).max)
 

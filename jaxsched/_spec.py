@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_SPEC_LENGTH = 2000
 MAX_DEPTH = 20
@@ -34,9 +35,12 @@ def _literal(node: ast.AST, depth: int) -> Any:
         raise SpecError(f"spec is nested deeper than {MAX_DEPTH} levels")
     if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
         value = node.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if abs(value) > MAX_MAGNITUDE or (isinstance(value, float) and not math.isfinite(value)):
-                raise SpecError(f"number {value!r} is out of range (|x| <= {MAX_MAGNITUDE:g}, finite)")
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (abs(value) > MAX_MAGNITUDE or (isinstance(value, float) and not math.isfinite(value)))
+        ):
+            raise SpecError(f"number {value!r} is out of range (|x| <= {MAX_MAGNITUDE:g}, finite)")
         return value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _literal(node.operand, depth + 1)
@@ -59,7 +63,7 @@ def _call(node: ast.Call, depth: int) -> Any:
     if any(k.arg is None for k in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args):
         raise SpecError("*args and **kwargs are not allowed in a schedule spec")
     args = [_literal(a, depth) for a in node.args]
-    kwargs = {k.arg: _literal(k.value, depth) for k in node.keywords}
+    kwargs = {str(k.arg): _literal(k.value, depth) for k in node.keywords}
     try:
         return allowed[node.func.id](*args, **kwargs)
     except (TypeError, ValueError) as error:

@@ -10,9 +10,11 @@ gradient accumulation, as pure transformations whose switches live in the state.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import jax
+from jax.core import Tracer
 import jax.numpy as jnp
 import numpy as np
 
@@ -190,7 +192,7 @@ def _freezable(grouped: GradientTransformation, labels: Labels) -> GradientTrans
 
 
 def _frozen_flag(label: str, value: Any) -> jax.Array:
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         if jnp.shape(value) != ():
             raise TypeError(f"set_frozen({label}=...) takes a scalar, got a traced array of shape {jnp.shape(value)}")
         return jnp.asarray(value, bool)

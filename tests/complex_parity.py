@@ -26,7 +26,9 @@ PARAMS0 = {
     "b_real_vector": _rng.randn(4),
     "c_complex_scalar": np.array(0.3 - 0.8j),
 }
-_TARGET = {k: (v.real + 0.5) * 0.7 + 1j * (v.imag - 0.25) if np.iscomplexobj(v) else v * 0.5 - 0.2 for k, v in PARAMS0.items()}
+_TARGET = {
+    k: (v.real + 0.5) * 0.7 + 1j * (v.imag - 0.25) if np.iscomplexobj(v) else v * 0.5 - 0.2 for k, v in PARAMS0.items()
+}
 _NOISE = {k: _rng.randn(STEPS, *np.shape(v)) for k, v in PARAMS0.items()}
 
 # name -> (jaxsched optimizer, its kwargs); torch's kwargs are the same with ``lr`` for ``learning_rate``.
@@ -75,7 +77,9 @@ def loss(params: dict[str, Any], step: Any, xp: Any) -> Any:
     """A real, non-convex loss of complex and real leaves, with per-step noise (``xp``: jnp or torch)."""
     total = 0.0
     for k, p in params.items():
-        target, noise = (jnp.asarray(_TARGET[k]), jnp.asarray(_NOISE[k])[step]) if xp is jnp else _torch_constants(k, step)
+        target, noise = (
+            (jnp.asarray(_TARGET[k]), jnp.asarray(_NOISE[k])[step]) if xp is jnp else _torch_constants(k, step)
+        )
         real_part = p.real if np.iscomplexobj(PARAMS0[k]) else p
         total = total + (xp.abs(p - target) ** 2 + 0.1 * xp.abs(p) ** 4 + 0.3 * noise * real_part).sum()
     return total

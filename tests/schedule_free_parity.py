@@ -17,7 +17,8 @@ import dataclasses
 import importlib
 import importlib.util
 import pathlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -1,6 +1,5 @@
 """Pictures, the command line, and the safe spec parser (fuzzed with malicious and random input)."""
 
-import pathlib
 import subprocess
 import sys
 import time
@@ -20,7 +19,17 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def test_cli_plot_writes_a_png(tmp_path):
     out = tmp_path / "lr.png"
     done = subprocess.run(
-        [sys.executable, "-m", "jaxsched", "plot", "warmup(cosine_decay(0.1, 1000), 100)", "--steps", "1200", "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "jaxsched",
+            "plot",
+            "warmup(cosine_decay(0.1, 1000), 100)",
+            "--steps",
+            "1200",
+            "-o",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -37,7 +46,9 @@ def test_cli_table_prints_the_schedule_values():
     from jaxsched.__main__ import main
 
     spec = "step_decay(0.1, 5, gamma=0.5)"
-    done = subprocess.run([sys.executable, "-m", "jaxsched", "table", spec, "--steps", "20"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "jaxsched", "table", spec, "--steps", "20"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     rows = done.stdout.strip().splitlines()
     assert len(rows) == 21 and spec in rows[0]
@@ -119,7 +130,9 @@ def test_random_text_parses_or_is_rejected(text):
 
 def _literal():
     numbers = st.one_of(st.integers(-(10**20), 10**20), st.floats(allow_nan=True, allow_infinity=True))
-    return st.one_of(numbers.map(repr), st.sampled_from(["None", "True", "'cos'", "'triangular'", "[]", "(1, 2)", "[10, 20]"]))
+    return st.one_of(
+        numbers.map(repr), st.sampled_from(["None", "True", "'cos'", "'triangular'", "[]", "(1, 2)", "[10, 20]"])
+    )
 
 
 def _calls(depth):

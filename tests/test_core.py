@@ -270,7 +270,9 @@ def test_optax_transforms_run_inside_jaxsched_chain():
     assert float(js.get_hyperparams(state)["learning_rate"]) == 0.5
     # optax transforms that take extra args get them; plain ones do not.
     tx = js.chain(optax.scale_by_backtracking_linesearch(max_backtracking_steps=5), js.sgd(1.0))
-    updates, _ = tx.update(grads, tx.init(params), params, value=12.5, grad=grads, value_fn=lambda p: 0.5 * jnp.sum(p["w"] ** 2))
+    updates, _ = tx.update(
+        grads, tx.init(params), params, value=12.5, grad=grads, value_fn=lambda p: 0.5 * jnp.sum(p["w"] ** 2)
+    )
     assert np.all(np.isfinite(updates["w"]))
 
 

@@ -44,10 +44,14 @@ def test_pytorch_port_matches_torch_param_groups():
     x, y = port.make_data(jax.random.PRNGKey(0))
     params = port.init_model(jax.random.PRNGKey(1))
     # One epoch of the torch original on the same data and initial weights (float32 both sides).
-    tensors = {g: {k: torch.tensor(np.asarray(v), requires_grad=True) for k, v in layer.items()} for g, layer in params.items()}
+    tensors = {
+        g: {k: torch.tensor(np.asarray(v), requires_grad=True) for k, v in layer.items()} for g, layer in params.items()
+    }
     optimizer = torch.optim.SGD(
         [{"params": list(tensors["features"].values())}, {"params": list(tensors["classifier"].values()), "lr": 0.1}],
-        lr=0.01, momentum=0.9, weight_decay=5e-4,
+        lr=0.01,
+        momentum=0.9,
+        weight_decay=5e-4,
     )
     x_t, y_t = torch.tensor(np.asarray(x)), torch.tensor(np.asarray(y)).long()
     for i in range(4):
@@ -58,7 +62,10 @@ def test_pytorch_port_matches_torch_param_groups():
         torch.nn.functional.cross_entropy(logits, yb).backward()
         optimizer.step()
     group = lambda lr: js.sgd(lr, momentum=0.9, weight_decay=5e-4)  # noqa: E731
-    tx = js.partition({"features": group(0.01), "classifier": group(0.1)}, js.label_by_path({"classifier": "classifier"}, default="features"))
+    tx = js.partition(
+        {"features": group(0.01), "classifier": group(0.1)},
+        js.label_by_path({"classifier": "classifier"}, default="features"),
+    )
     state = tx.init(params)
     for i in range(4):
         grads = jax.grad(port.loss_fn)(params, x[i * 64 : (i + 1) * 64], y[i * 64 : (i + 1) * 64])
@@ -70,7 +77,7 @@ def test_pytorch_port_matches_torch_param_groups():
 
 
 def test_lr_sweep_compiles_once():
-    lrs, losses, compiles = load_example("lr_sweep").main(num_lrs=16, steps=50)
+    _lrs, losses, compiles = load_example("lr_sweep").main(num_lrs=16, steps=50)
     assert compiles == 1 and losses.shape == (16,)
     assert float(np.nanmin(losses)) < 0.5 * float(losses[0])
 

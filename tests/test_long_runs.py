@@ -47,7 +47,7 @@ def test_optimizer_runs_across_the_int32_limit():
     near_limit = jnp.asarray(INT32_MAX - 5, jnp.int32)
     state = replace_optimizer_state(state._replace(step=near_limit), step=near_limit)
     step = jax.jit(tx.update)
-    for i in range(10):
+    for _i in range(10):
         updates, state = step({"w": jnp.full(3, 0.5)}, state, params)
         params = js.apply_updates(params, updates)
         assert np.all(np.isfinite(np.asarray(params["w"])))

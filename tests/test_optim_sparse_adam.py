@@ -37,7 +37,7 @@ def test_bcoo_and_dense_gradients_in_one_tree_under_jit():
         "dense": jnp.asarray([1.0, 0.0, 2.0]),
         "unused": None,
     }
-    updates, state = jax.jit(tx.update)(grads, tx.init(params), params)
+    updates, _state = jax.jit(tx.update)(grads, tx.init(params), params)
     assert updates["unused"] is None and updates["embedding"].shape == (4, 2)
     # fromdense stores only row 1, column 0; the explicit zero at [1, 1] is not stored.
     np.testing.assert_array_equal(updates["embedding"] != 0, dense_grad != 0)

@@ -530,7 +530,11 @@ def test_example_trains_with_warmup_and_drops_the_lr():
 def test_example_runs_as_a_script():
     completed = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "plateau.py"), "--epochs", "3"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert completed.returncode == 0, completed.stderr
     assert "epoch   0" in completed.stdout and "lr drop(s)" in completed.stdout

@@ -70,7 +70,9 @@ def test_descriptions_rebuild_the_same_schedule(case):
 
 
 def fake_grads(params, i):
-    return jax.tree.map(lambda p: (jnp.sin(p.astype(jnp.float32) * 3 + i) + 0.1 * p.astype(jnp.float32)).astype(p.dtype), params)
+    return jax.tree.map(
+        lambda p: (jnp.sin(p.astype(jnp.float32) * 3 + i) + 0.1 * p.astype(jnp.float32)).astype(p.dtype), params
+    )
 
 
 def run(tx, params, steps=3, update=None):
@@ -88,9 +90,14 @@ def test_update_is_deterministic_and_jit_matches_eager(case, params):
     tx = case.make()
     eager = run(tx, params)
     again = run(tx, params)
-    assert all(np.array_equal(np.asarray(a, np.float32), np.asarray(b, np.float32)) for a, b in zip(jax.tree.leaves(eager), jax.tree.leaves(again)))
+    assert all(
+        np.array_equal(np.asarray(a, np.float32), np.asarray(b, np.float32))
+        for a, b in zip(jax.tree.leaves(eager), jax.tree.leaves(again))
+    )
     jitted = run(tx, params, update=jax.jit(tx.update))
-    assert_trees_close(jitted, eager, rtol=2e-2 if any(p.dtype != jnp.float32 for p in jax.tree.leaves(params)) else 1e-5, atol=1e-6)
+    assert_trees_close(
+        jitted, eager, rtol=2e-2 if any(p.dtype != jnp.float32 for p in jax.tree.leaves(params)) else 1e-5, atol=1e-6
+    )
 
 
 @OPTIMIZER_PROPERTY
@@ -100,7 +107,9 @@ def test_state_structure_is_invariant(case, params):
     initial = tx.init(params)
     _, state = run(tx, params)
     assert jax.tree.structure(state) == jax.tree.structure(initial)
-    assert [(x.shape, x.dtype) for x in jax.tree.leaves(state)] == [(x.shape, x.dtype) for x in jax.tree.leaves(initial)]
+    assert [(x.shape, x.dtype) for x in jax.tree.leaves(state)] == [
+        (x.shape, x.dtype) for x in jax.tree.leaves(initial)
+    ]
 
 
 @OPTIMIZER_PROPERTY

@@ -86,7 +86,7 @@ def test_huge_gradients_match_torch_in_float32(name):
 
 
 def test_low_precision_state_refuses_float16_with_the_reason():
-    with pytest.raises(ValueError, match="underflow.*bfloat16"):
+    with pytest.raises(ValueError, match=r"underflow.*bfloat16"):
         js.low_precision_state(js.adam(), jnp.float16)
     js.low_precision_state(js.adam(), jnp.bfloat16)  # float32's range: accepted
 
@@ -110,7 +110,9 @@ def test_set_hyperparams_refuses_a_name_several_transformations_hold():
 
 
 def test_get_hyperparams_reads_unambiguous_names_and_explains_the_others():
-    state = js.chain(js.clip_by_global_norm(1.0), js.add_weight_decay(1e-4), js.sgd(0.1, weight_decay=1e-3)).init(PARAMS)
+    state = js.chain(js.clip_by_global_norm(1.0), js.add_weight_decay(1e-4), js.sgd(0.1, weight_decay=1e-3)).init(
+        PARAMS
+    )
     values = js.get_hyperparams(state)
     assert float(values["learning_rate"]) == pytest.approx(0.1) and float(values["max_norm"]) == 1.0
     with pytest.raises(KeyError, match=r"state\[1\] and state\[2\]"):
@@ -291,4 +293,6 @@ def test_step_counts_beyond_the_int32_step_range_are_refused_and_the_largest_wor
 
 
 def test_cosine_annealing_with_a_half_period_beyond_half_the_step_range():
-    np.testing.assert_allclose(S.cosine_annealing(1.0, 2**30)(jnp.asarray([0, 2**29, 2**30])), [1.0, 0.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(
+        S.cosine_annealing(1.0, 2**30)(jnp.asarray([0, 2**29, 2**30])), [1.0, 0.5, 0.0], atol=1e-6
+    )

@@ -118,7 +118,9 @@ def test_grad_with_respect_to_float_parameters(make):
 
 
 def test_the_api_example_gradient():
-    assert float(jax.grad(lambda lr: S.cosine_decay(lr, 100)(5))(0.1)) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.05)), rel=1e-6)
+    assert float(jax.grad(lambda lr: S.cosine_decay(lr, 100)(5))(0.1)) == pytest.approx(
+        0.5 * (1 + math.cos(math.pi * 0.05)), rel=1e-6
+    )
 
 
 def test_int64_steps_under_x64_and_python_ints():

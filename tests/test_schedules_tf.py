@@ -125,9 +125,15 @@ def test_cosine_decay(alpha):
     close(ours(S.cosine_decay(0.1, 150, alpha)), tf_cosine(0.1, 150, alpha))
 
 
-@pytest.mark.parametrize("t_mul, m_mul, alpha", [(1.0, 1.0, 0.0), (2.0, 1.0, 0.0), (2.0, 0.5, 0.1), (1.5, 0.8, 0.05), (3.0, 0.9, 0.0)])
+@pytest.mark.parametrize(
+    "t_mul, m_mul, alpha", [(1.0, 1.0, 0.0), (2.0, 1.0, 0.0), (2.0, 0.5, 0.1), (1.5, 0.8, 0.05), (3.0, 0.9, 0.0)]
+)
 def test_cosine_decay_restarts(t_mul, m_mul, alpha):
-    close(ours(S.cosine_decay_restarts(0.1, 10, t_mul, m_mul, alpha)), tf_cosine_restarts(0.1, 10, t_mul, m_mul, alpha), rtol=1e-9)
+    close(
+        ours(S.cosine_decay_restarts(0.1, 10, t_mul, m_mul, alpha)),
+        tf_cosine_restarts(0.1, 10, t_mul, m_mul, alpha),
+        rtol=1e-9,
+    )
 
 
 def test_cosine_decay_restarts_restart_steps():
@@ -138,7 +144,10 @@ def test_cosine_decay_restarts_restart_steps():
 
 @pytest.mark.parametrize("num_periods, alpha, beta", [(0.5, 0.0, 0.001), (2.0, 0.1, 0.01)])
 def test_linear_cosine_decay(num_periods, alpha, beta):
-    close(ours(S.linear_cosine_decay(0.1, 300, num_periods, alpha, beta)), tf_linear_cosine(0.1, 300, num_periods, alpha, beta))
+    close(
+        ours(S.linear_cosine_decay(0.1, 300, num_periods, alpha, beta)),
+        tf_linear_cosine(0.1, 300, num_periods, alpha, beta),
+    )
 
 
 def test_noisy_linear_cosine_decay_is_pure_and_has_tf_noise():
@@ -150,7 +159,10 @@ def test_noisy_linear_cosine_decay_is_pure_and_has_tf_noise():
     np.testing.assert_array_equal(values[[5, 17]], [float(sched(5)), float(sched(17))])
     assert not np.allclose(values, ours(S.noisy_linear_cosine_decay(0.1, 3000, jax.random.key(7)), steps))
     # Without variance it is linear_cosine_decay exactly.
-    close(ours(S.noisy_linear_cosine_decay(0.1, 3000, key, 0.0), steps), tf_linear_cosine(0.1, 3000, 0.5, 0.0, 0.001, steps))
+    close(
+        ours(S.noisy_linear_cosine_decay(0.1, 3000, key, 0.0), steps),
+        tf_linear_cosine(0.1, 3000, 0.5, 0.0, 0.001, steps),
+    )
     # The noise, recovered from the TF formula, is N(0, 1 / (1 + t)**0.55).
     t = steps.astype(np.float64)
     cosine = 0.5 * (1 + np.cos(np.pi * t / 3000))
@@ -164,7 +176,10 @@ def test_piecewise_constant_tf_boundary_semantics():
     boundaries, values = [10, 20, 35], [1.0, 0.5, 0.1, 0.01]
     close(ours(S.piecewise_constant(boundaries, values)), tf_piecewise_constant(boundaries, values))
     # The boundary step itself keeps the earlier value.
-    close(ours(S.piecewise_constant(boundaries, values), np.array([10, 11, 20, 21, 35, 36])), [1.0, 0.5, 0.5, 0.1, 0.1, 0.01])
+    close(
+        ours(S.piecewise_constant(boundaries, values), np.array([10, 11, 20, 21, 35, 36])),
+        [1.0, 0.5, 0.5, 0.1, 0.1, 0.01],
+    )
 
 
 # --- d2l references (chapter "Learning Rate Scheduling"); their lr at epoch e is what training uses ---
@@ -193,9 +208,12 @@ class D2LCosineScheduler:
         if epoch < self.warmup_steps:
             return self.get_warmup_lr(epoch)
         if epoch <= self.max_update:
-            self.base_lr = self.final_lr + (self.base_lr_orig - self.final_lr) * (
-                1 + math.cos(math.pi * (epoch - self.warmup_steps) / self.max_steps)
-            ) / 2
+            self.base_lr = (
+                self.final_lr
+                + (self.base_lr_orig - self.final_lr)
+                * (1 + math.cos(math.pi * (epoch - self.warmup_steps) / self.max_steps))
+                / 2
+            )
         return self.base_lr
 
 

@@ -17,7 +17,8 @@ import importlib.util
 import math
 import pathlib
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -87,7 +88,8 @@ CASES = {
         lambda: S.piecewise_constant([40 - 1], [0.1 * 0.25, 0.1]), _sched("ConstantLR", factor=0.25, total_iters=40)
     ),
     "linear_lr": TorchCase(
-        lambda: S.linear(0.1 * 0.2, 0.1 * 0.9, 100), _sched("LinearLR", start_factor=0.2, end_factor=0.9, total_iters=100)
+        lambda: S.linear(0.1 * 0.2, 0.1 * 0.9, 100),
+        _sched("LinearLR", start_factor=0.2, end_factor=0.9, total_iters=100),
     ),
     "exponential_lr": TorchCase(lambda: S.exponential_decay(0.1, 0.98), _sched("ExponentialLR", gamma=0.98)),
     "polynomial_lr": TorchCase(
@@ -113,8 +115,16 @@ CASES = {
             S.cyclic(0.01, 0.1, 15, 35, mode="triangular2"),
             S.cyclic_momentum(0.7, 0.95, 15, 35, mode="triangular2"),
         ),
-        _sched("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=15, step_size_down=35, mode="triangular2",
-               base_momentum=0.7, max_momentum=0.95),
+        _sched(
+            "CyclicLR",
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=15,
+            step_size_down=35,
+            mode="triangular2",
+            base_momentum=0.7,
+            max_momentum=0.95,
+        ),
         momentum=True,
     ),
     "cyclic_exp_range": TorchCase(
@@ -135,11 +145,19 @@ CASES = {
     ),
     "cyclic_scale_fn_iterations": TorchCase(
         lambda: S.cyclic(0.01, 0.1, 7, 9, scale_fn=lambda i: 0.997**i, scale_mode="iterations"),
-        _sched("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=9,
-               scale_fn=lambda i: 0.997**i, scale_mode="iterations"),
+        _sched(
+            "CyclicLR",
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=7,
+            step_size_down=9,
+            scale_fn=lambda i: 0.997**i,
+            scale_mode="iterations",
+        ),
     ),
     "one_cycle_cos": TorchCase(
-        lambda: (S.one_cycle(0.1, STEPS), S.one_cycle_momentum(STEPS)), _sched("OneCycleLR", 0.1, total_steps=STEPS),
+        lambda: (S.one_cycle(0.1, STEPS), S.one_cycle_momentum(STEPS)),
+        _sched("OneCycleLR", 0.1, total_steps=STEPS),
         momentum=True,
     ),
     "one_cycle_linear": TorchCase(
@@ -147,8 +165,17 @@ CASES = {
             S.one_cycle(0.1, STEPS, pct_start=0.25, anneal_strategy="linear", div_factor=10.0, final_div_factor=100.0),
             S.one_cycle_momentum(STEPS, 0.8, 0.97, pct_start=0.25, anneal_strategy="linear"),
         ),
-        _sched("OneCycleLR", 0.1, total_steps=STEPS, pct_start=0.25, anneal_strategy="linear", div_factor=10.0,
-               final_div_factor=100.0, base_momentum=0.8, max_momentum=0.97),
+        _sched(
+            "OneCycleLR",
+            0.1,
+            total_steps=STEPS,
+            pct_start=0.25,
+            anneal_strategy="linear",
+            div_factor=10.0,
+            final_div_factor=100.0,
+            base_momentum=0.8,
+            max_momentum=0.97,
+        ),
         momentum=True,
     ),
     "one_cycle_three_phase": TorchCase(
@@ -159,27 +186,43 @@ CASES = {
         _sched("OneCycleLR", 0.1, total_steps=STEPS, pct_start=0.35, three_phase=True),
         momentum=True,
     ),
-    "lambda_lr": TorchCase(lambda: S.lambda_lr(0.1, lambda e: 1 / (1 + 0.05 * e)), _sched("LambdaLR", lambda e: 1 / (1 + 0.05 * e))),
+    "lambda_lr": TorchCase(
+        lambda: S.lambda_lr(0.1, lambda e: 1 / (1 + 0.05 * e)), _sched("LambdaLR", lambda e: 1 / (1 + 0.05 * e))
+    ),
     "multiplicative_lr": TorchCase(
         lambda: S.multiplicative(0.1, lambda e: jnp.where(e % 3 == 0, 1.02, 0.99)),
         _sched("MultiplicativeLR", _torch_multiplier),
     ),
     "sequential_lr": TorchCase(
-        lambda: S.join([S.linear(0.01, 0.1, 20), S.cosine_annealing(0.1, 100, 0.001), S.exponential_decay(0.1, 0.99)], [20, 150]),
+        lambda: S.join(
+            [S.linear(0.01, 0.1, 20), S.cosine_annealing(0.1, 100, 0.001), S.exponential_decay(0.1, 0.99)], [20, 150]
+        ),
         _sequential(
-            [_sched("LinearLR", start_factor=0.1, total_iters=20), _sched("CosineAnnealingLR", T_max=100, eta_min=0.001),
-             _sched("ExponentialLR", gamma=0.99)],
+            [
+                _sched("LinearLR", start_factor=0.1, total_iters=20),
+                _sched("CosineAnnealingLR", T_max=100, eta_min=0.001),
+                _sched("ExponentialLR", gamma=0.99),
+            ],
             [20, 150],
         ),
     ),
     "chained_scheduler": TorchCase(
-        lambda: S.product(S.linear(0.04, 0.1, 30), S.multistep_decay(1.0, [40, 80, 200], 0.5), S.exponential_decay(1.0, 0.999)),
-        _chained([_sched("LinearLR", start_factor=0.4, total_iters=30), _sched("MultiStepLR", [40, 80, 200], gamma=0.5),
-                  _sched("ExponentialLR", gamma=0.999)]),
+        lambda: S.product(
+            S.linear(0.04, 0.1, 30), S.multistep_decay(1.0, [40, 80, 200], 0.5), S.exponential_decay(1.0, 0.999)
+        ),
+        _chained(
+            [
+                _sched("LinearLR", start_factor=0.4, total_iters=30),
+                _sched("MultiStepLR", [40, 80, 200], gamma=0.5),
+                _sched("ExponentialLR", gamma=0.999),
+            ]
+        ),
     ),
     "warmup_cosine_sequential": TorchCase(
         lambda: S.warmup(S.cosine_annealing(0.1, 250), 50, start_value=0.1 * 0.01),
-        _sequential([_sched("LinearLR", start_factor=0.01, total_iters=50), _sched("CosineAnnealingLR", T_max=250)], [50]),
+        _sequential(
+            [_sched("LinearLR", start_factor=0.01, total_iters=50), _sched("CosineAnnealingLR", T_max=250)], [50]
+        ),
     ),
 }
 
@@ -280,22 +323,101 @@ def _warm_restart_targets(t_mult, iters=100, eta_min=1e-10, t_i=10):
 _XS = [0, 0.25, 0.5, 0.75, 1, 0.75, 0.50, 0.25, 0, 0.25, 0.5, 0.75, 1]
 _XS_UP_DOWN = [0.0, 0.5, 1.0, 5.0 / 6, 4.0 / 6, 3.0 / 6, 2.0 / 6, 1.0 / 6, 0.0, 0.5, 1.0, 5.0 / 6, 4.0 / 6]
 _TRI2 = [1, 2, 3, 4, 5, 4, 3, 2, 1, 1.5, 2.0, 2.5, 3.0, 2.5, 2.0, 1.5, 1, 1.25, 1.50, 1.75, 2.00, 1.75]
-_TRI2_MOMENTUM = [5.0, 4.0, 3.0, 2.0, 1.0, 2.0, 3.0, 4.0, 5.0, 4.5, 4.0, 3.5, 3.0, 3.5, 4.0, 4.5, 5.0, 4.75, 4.5,
-                  4.25, 4.0, 4.25]
-_TRI2_UP_DOWN = [1.0, 3.0, 5.0, 13.0 / 3, 11.0 / 3, 9.0 / 3, 7.0 / 3, 5.0 / 3, 1.0, 2.0, 3.0, 8.0 / 3, 7.0 / 3,
-                 6.0 / 3, 5.0 / 3, 4.0 / 3, 1.0, 3.0 / 2, 2.0, 11.0 / 6, 10.0 / 6, 9.0 / 6, 8.0 / 6, 7.0 / 6]
-_TRI2_UP_DOWN_MOMENTUM = [5.0, 3.0, 1.0, 5.0 / 3, 7.0 / 3, 3.0, 11.0 / 3, 13.0 / 3, 5.0, 4.0, 3.0, 10.0 / 3,
-                          11.0 / 3, 4.0, 13.0 / 3, 14.0 / 3, 5.0, 4.5, 4.0, 25.0 / 6, 13.0 / 3, 4.5, 14.0 / 3, 29.0 / 6]
+_TRI2_MOMENTUM = [
+    5.0,
+    4.0,
+    3.0,
+    2.0,
+    1.0,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    4.5,
+    4.0,
+    3.5,
+    3.0,
+    3.5,
+    4.0,
+    4.5,
+    5.0,
+    4.75,
+    4.5,
+    4.25,
+    4.0,
+    4.25,
+]
+_TRI2_UP_DOWN = [
+    1.0,
+    3.0,
+    5.0,
+    13.0 / 3,
+    11.0 / 3,
+    9.0 / 3,
+    7.0 / 3,
+    5.0 / 3,
+    1.0,
+    2.0,
+    3.0,
+    8.0 / 3,
+    7.0 / 3,
+    6.0 / 3,
+    5.0 / 3,
+    4.0 / 3,
+    1.0,
+    3.0 / 2,
+    2.0,
+    11.0 / 6,
+    10.0 / 6,
+    9.0 / 6,
+    8.0 / 6,
+    7.0 / 6,
+]
+_TRI2_UP_DOWN_MOMENTUM = [
+    5.0,
+    3.0,
+    1.0,
+    5.0 / 3,
+    7.0 / 3,
+    3.0,
+    11.0 / 3,
+    13.0 / 3,
+    5.0,
+    4.0,
+    3.0,
+    10.0 / 3,
+    11.0 / 3,
+    4.0,
+    13.0 / 3,
+    14.0 / 3,
+    5.0,
+    4.5,
+    4.0,
+    25.0 / 6,
+    13.0 / 3,
+    4.5,
+    14.0 / 3,
+    29.0 / 6,
+]
 _ONE_CYCLE_COS = [1, 13, 25] + [_annealing_cos(25, 0.5, k / 7.0) for k in range(1, 7)] + [0.5]
 _ONE_CYCLE_COS_MOMENTUM = [22, 11.5, 1] + [_annealing_cos(1, 22, k / 7.0) for k in range(1, 7)] + [22]
 _POLY = [(1.0 - x / 5) ** 0.9 * 0.05 for x in range(5)] + [0.0] * 5
 _COS_10 = [1e-10 + (0.05 - 1e-10) * (1 + math.cos(math.pi * x / 10)) / 2 for x in range(10)]
 
 PUBLISHED = {
-    "test_step_lr": (lambda: S.step_decay(0.05, 3, 0.1), ([0.05] * 3 + [0.005] * 3 + [0.0005] * 3 + [0.00005] * 3)[:10]),
-    "test_multi_step_lr": (lambda: S.multistep_decay(0.05, [2, 5, 9], 0.1), ([0.05] * 2 + [0.005] * 3 + [0.0005] * 4 + [0.00005] * 3)[:10]),
+    "test_step_lr": (
+        lambda: S.step_decay(0.05, 3, 0.1),
+        ([0.05] * 3 + [0.005] * 3 + [0.0005] * 3 + [0.00005] * 3)[:10],
+    ),
+    "test_multi_step_lr": (
+        lambda: S.multistep_decay(0.05, [2, 5, 9], 0.1),
+        ([0.05] * 2 + [0.005] * 3 + [0.0005] * 4 + [0.00005] * 3)[:10],
+    ),
     "test_constantlr": (lambda: S.piecewise_constant([4], [0.025, 0.05]), [0.025] * 5 + [0.05] * 5),
-    "test_linearlr": (lambda: S.linear(0.05 * 0.5, 0.05, 4), [x * 0.05 for x in (0.5, 0.625, 0.75, 0.875)] + [0.05] * 6),
+    "test_linearlr": (
+        lambda: S.linear(0.05 * 0.5, 0.05, 4),
+        [x * 0.05 for x in (0.5, 0.625, 0.75, 0.875)] + [0.05] * 6,
+    ),
     "test_get_last_lr_linearlr": (
         lambda: S.linear(0.05 * 0.25, 0.05 * 0.6, 4),
         [0.05 * (0.25 + i * (0.6 - 0.25) / 4) for i in range(4)] + [0.05 * 0.6] * 6,
@@ -305,47 +427,70 @@ PUBLISHED = {
     "test_cos_anneal_lr": (lambda: S.cosine_annealing(0.05, 10, 1e-10), _COS_10),
     **{
         f"test_CosineAnnealingWarmRestarts_lr1[T_mult={m}]": (
-            lambda m=m: S.cosine_annealing_warm_restarts(0.05, 10, m, 1e-10), _warm_restart_targets(m)
+            lambda m=m: S.cosine_annealing_warm_restarts(0.05, 10, m, 1e-10),
+            _warm_restart_targets(m),
         )
         for m in (1, 2, 4)
     },
     "test_cycle_lr_triangular_mode_one_lr": (lambda: S.cyclic(1.0, 5.0, 4), [1, 2, 3, 4, 5, 4, 3, 2, 1, 2, 3]),
-    "test_cycle_lr_triangular_mode_one_lr (momentum)": (lambda: S.cyclic_momentum(1.0, 5.0, 4), [5, 4, 3, 2, 1, 2, 3, 4, 5, 4, 3]),
+    "test_cycle_lr_triangular_mode_one_lr (momentum)": (
+        lambda: S.cyclic_momentum(1.0, 5.0, 4),
+        [5, 4, 3, 2, 1, 2, 3, 4, 5, 4, 3],
+    ),
     "test_cycle_lr_triangular2_mode_one_lr": (lambda: S.cyclic(1.0, 5.0, 4, mode="triangular2"), _TRI2),
-    "test_cycle_lr_triangular2_mode_one_lr (momentum)": (lambda: S.cyclic_momentum(1.0, 5.0, 4, mode="triangular2"), _TRI2_MOMENTUM),
+    "test_cycle_lr_triangular2_mode_one_lr (momentum)": (
+        lambda: S.cyclic_momentum(1.0, 5.0, 4, mode="triangular2"),
+        _TRI2_MOMENTUM,
+    ),
     "test_cycle_lr_exp_range_mode_one_lr": (
-        lambda: S.cyclic(1.0, 5.0, 4, mode="exp_range", gamma=0.9), [1 + x * 4 * 0.9**i for i, x in enumerate(_XS)]
+        lambda: S.cyclic(1.0, 5.0, 4, mode="exp_range", gamma=0.9),
+        [1 + x * 4 * 0.9**i for i, x in enumerate(_XS)],
     ),
     "test_cycle_lr_exp_range_mode_one_lr (momentum)": (
-        lambda: S.cyclic_momentum(1.0, 5.0, 4, mode="exp_range", gamma=0.9), [5 - x * 4 * 0.9**i for i, x in enumerate(_XS)]
+        lambda: S.cyclic_momentum(1.0, 5.0, 4, mode="exp_range", gamma=0.9),
+        [5 - x * 4 * 0.9**i for i, x in enumerate(_XS)],
     ),
     "test_cycle_lr_triangular_mode_step_size_up_down": (
-        lambda: S.cyclic(1.0, 5.0, 4, 6), [1.0, 2.0, 3.0, 4.0, 5.0, 13.0 / 3, 11.0 / 3, 9.0 / 3, 7.0 / 3, 5.0 / 3, 1.0]
+        lambda: S.cyclic(1.0, 5.0, 4, 6),
+        [1.0, 2.0, 3.0, 4.0, 5.0, 13.0 / 3, 11.0 / 3, 9.0 / 3, 7.0 / 3, 5.0 / 3, 1.0],
     ),
     "test_cycle_lr_triangular_mode_step_size_up_down (momentum)": (
-        lambda: S.cyclic_momentum(1.0, 5.0, 4, 6), [5.0, 4.0, 3.0, 2.0, 1.0, 5.0 / 3, 7.0 / 3, 3.0, 11.0 / 3, 13.0 / 3, 5.0]
+        lambda: S.cyclic_momentum(1.0, 5.0, 4, 6),
+        [5.0, 4.0, 3.0, 2.0, 1.0, 5.0 / 3, 7.0 / 3, 3.0, 11.0 / 3, 13.0 / 3, 5.0],
     ),
-    "test_cycle_lr_triangular2_mode_step_size_up_down": (lambda: S.cyclic(1.0, 5.0, 2, 6, mode="triangular2"), _TRI2_UP_DOWN),
+    "test_cycle_lr_triangular2_mode_step_size_up_down": (
+        lambda: S.cyclic(1.0, 5.0, 2, 6, mode="triangular2"),
+        _TRI2_UP_DOWN,
+    ),
     "test_cycle_lr_triangular2_mode_step_size_up_down (momentum)": (
-        lambda: S.cyclic_momentum(1.0, 5.0, 2, 6, mode="triangular2"), _TRI2_UP_DOWN_MOMENTUM
+        lambda: S.cyclic_momentum(1.0, 5.0, 2, 6, mode="triangular2"),
+        _TRI2_UP_DOWN_MOMENTUM,
     ),
     "test_cycle_lr_exp_range_mode_step_size_up_down": (
-        lambda: S.cyclic(1.0, 5.0, 2, 6, mode="exp_range", gamma=0.9), [1 + x * 4 * 0.9**i for i, x in enumerate(_XS_UP_DOWN)]
+        lambda: S.cyclic(1.0, 5.0, 2, 6, mode="exp_range", gamma=0.9),
+        [1 + x * 4 * 0.9**i for i, x in enumerate(_XS_UP_DOWN)],
     ),
     "test_onecycle_lr_linear_annealing": (
-        lambda: S.one_cycle(25.0, 10, anneal_strategy="linear", final_div_factor=2), [1, 13, 25, 21.5, 18, 14.5, 11, 7.5, 4, 0.5]
+        lambda: S.one_cycle(25.0, 10, anneal_strategy="linear", final_div_factor=2),
+        [1, 13, 25, 21.5, 18, 14.5, 11, 7.5, 4, 0.5],
     ),
     "test_onecycle_lr_linear_annealing (momentum)": (
-        lambda: S.one_cycle_momentum(10, 1.0, 22.0, anneal_strategy="linear"), [22, 11.5, 1, 4, 7, 10, 13, 16, 19, 22]
+        lambda: S.one_cycle_momentum(10, 1.0, 22.0, anneal_strategy="linear"),
+        [22, 11.5, 1, 4, 7, 10, 13, 16, 19, 22],
     ),
     "test_onecycle_lr_linear_annealing_three_phases": (
-        lambda: S.one_cycle(25.0, 10, 0.4, "linear", 25.0, 4.0, three_phase=True), [1, 9, 17, 25, 17, 9, 1, 0.75, 0.5, 0.25]
+        lambda: S.one_cycle(25.0, 10, 0.4, "linear", 25.0, 4.0, three_phase=True),
+        [1, 9, 17, 25, 17, 9, 1, 0.75, 0.5, 0.25],
     ),
     "test_onecycle_lr_linear_annealing_three_phases (momentum)": (
-        lambda: S.one_cycle_momentum(10, 1.0, 22.0, 0.4, "linear", three_phase=True), [22, 15, 8, 1, 8, 15, 22, 22, 22, 22]
+        lambda: S.one_cycle_momentum(10, 1.0, 22.0, 0.4, "linear", three_phase=True),
+        [22, 15, 8, 1, 8, 15, 22, 22, 22, 22],
     ),
     "test_onecycle_lr_cosine_annealing": (lambda: S.one_cycle(25.0, 10, final_div_factor=2), _ONE_CYCLE_COS),
-    "test_onecycle_lr_cosine_annealing (momentum)": (lambda: S.one_cycle_momentum(10, 1.0, 22.0), _ONE_CYCLE_COS_MOMENTUM),
+    "test_onecycle_lr_cosine_annealing (momentum)": (
+        lambda: S.one_cycle_momentum(10, 1.0, 22.0),
+        _ONE_CYCLE_COS_MOMENTUM,
+    ),
     "test_lambda_lr": (lambda: S.lambda_lr(0.05, lambda x: 0.9**x), [0.05 * 0.9**x for x in range(10)]),
     "test_multiplicative_lr": (lambda: S.multiplicative(0.4, lambda x: 0.8), [0.4 * 0.8**x for x in range(10)]),
     "test_sequentiallr1": (
@@ -357,12 +502,18 @@ PUBLISHED = {
         [0.005] * 3 + [0.05 * 0.9**x for x in range(10)],
     ),
     "test_sequentiallr3": (
-        lambda: S.join([S.piecewise_constant([2], [0.005, 0.05]), S.exponential_decay(0.05, 0.8), S.step_decay(0.05, 2, 0.1)], [3, 6]),
+        lambda: S.join(
+            [S.piecewise_constant([2], [0.005, 0.05]), S.exponential_decay(0.05, 0.8), S.step_decay(0.05, 2, 0.1)],
+            [3, 6],
+        ),
         [0.005] * 3 + [0.05, 0.04, 0.032] + [0.05, 0.05, 0.005, 0.005, 0.0005, 0.0005],
     ),
     "test_sequentiallr5": (
         lambda: S.join(
-            [S.product(S.linear(0.05 * 0.1, 0.05, 5), S.piecewise_constant([4], [0.1, 1.0])), S.piecewise_constant([4], [0.025, 0.05])],
+            [
+                S.product(S.linear(0.05 * 0.1, 0.05, 5), S.piecewise_constant([4], [0.1, 1.0])),
+                S.piecewise_constant([4], [0.025, 0.05]),
+            ],
             [5],
         ),
         [0.0005, 0.0014, 0.0023, 0.0032, 0.0041] + [0.025] * 5,
@@ -372,9 +523,13 @@ PUBLISHED = {
         ([0.02, 0.03, 0.04, 0.05] + [0.005] * 4 + [0.0005] * 3 + [0.00005] * 3)[:10],
     ),
     "test_chained_lr4": (
-        lambda: S.product(S.exponential_decay(0.05, 0.9), S.piecewise_constant([3], [0.2, 1.0]), S.step_decay(1.0, 3, 0.1)),
-        [0.05 * 0.2 * 0.9**x for x in range(3)] + [0.05 * 0.2 * 0.9**3 * 0.1]
-        + [0.05 * 0.9**x * 0.1 for x in range(4, 6)] + [0.05 * 0.9**x * 0.01 for x in range(6, 9)],
+        lambda: S.product(
+            S.exponential_decay(0.05, 0.9), S.piecewise_constant([3], [0.2, 1.0]), S.step_decay(1.0, 3, 0.1)
+        ),
+        [0.05 * 0.2 * 0.9**x for x in range(3)]
+        + [0.05 * 0.2 * 0.9**3 * 0.1]
+        + [0.05 * 0.9**x * 0.1 for x in range(4, 6)]
+        + [0.05 * 0.9**x * 0.01 for x in range(6, 9)],
     ),
     "test_chained_lr5": (
         lambda: S.product(S.polynomial_decay(0.05, 5, power=0.9), S.piecewise_constant([4], [0.1, 1.0])),

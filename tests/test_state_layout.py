@@ -16,14 +16,23 @@ LAYOUTS = {
     "adam": (js.AdamState, dict(maximize=(False, True), weight_decay=(0.0, 0.1), decoupled_weight_decay=(False, True))),
     "adamw": (js.AdamState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
     "adamax": (js.AdamaxState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
-    "nadam": (js.NAdamState, dict(maximize=(False, True), weight_decay=(0.0, 0.1), decoupled_weight_decay=(False, True))),
-    "radam": (js.RAdamState, dict(maximize=(False, True), weight_decay=(0.0, 0.1), decoupled_weight_decay=(False, True))),
+    "nadam": (
+        js.NAdamState,
+        dict(maximize=(False, True), weight_decay=(0.0, 0.1), decoupled_weight_decay=(False, True)),
+    ),
+    "radam": (
+        js.RAdamState,
+        dict(maximize=(False, True), weight_decay=(0.0, 0.1), decoupled_weight_decay=(False, True)),
+    ),
     "adagrad": (js.AdagradState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
     "adadelta": (js.AdadeltaState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
     "asgd": (js.AsgdState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
     "rprop": (js.RpropState, dict(maximize=(False, True))),
     "sparse_adam": (js.SparseAdamState, dict(maximize=(False, True))),
-    "sgd": (js.TraceState, dict(momentum=(0.9,), maximize=(False, True), weight_decay=(0.0, 0.1), nesterov=(False, True))),
+    "sgd": (
+        js.TraceState,
+        dict(momentum=(0.9,), maximize=(False, True), weight_decay=(0.0, 0.1), nesterov=(False, True)),
+    ),
     "rmsprop": (js.RmspropState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
     "adafactor": (js.AdafactorState, dict(maximize=(False, True), weight_decay=(0.0, 0.1))),
 }

@@ -27,11 +27,14 @@ def _table_rows() -> list[tuple[str, str]]:
 
 
 def _torch_names() -> list[str]:
-    optimizers = [n for n, o in vars(torch.optim).items() if inspect.isclass(o) and issubclass(o, torch.optim.Optimizer)]
+    optimizers = [
+        n for n, o in vars(torch.optim).items() if inspect.isclass(o) and issubclass(o, torch.optim.Optimizer)
+    ]
     schedulers = [
         n
         for n, o in vars(torch.optim.lr_scheduler).items()
-        if inspect.isclass(o) and issubclass(o, (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau))
+        if inspect.isclass(o)
+        and issubclass(o, (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau))
     ]
     names = set(optimizers + schedulers + list(torch.optim.swa_utils.__all__)) - BASE_CLASSES
     return sorted(n for n in names if not n.startswith("_"))
@@ -40,7 +43,9 @@ def _torch_names() -> list[str]:
 @pytest.mark.parametrize("name", _torch_names())
 def test_readme_maps_every_torch_name(name):
     mentioned = re.compile(rf"`(?:[\w.]*\.)?{name}\b")
-    mapped = [jaxsched for torch_cell, jaxsched in _table_rows() if mentioned.search(torch_cell) and jaxsched.strip("`")]
+    mapped = [
+        jaxsched for torch_cell, jaxsched in _table_rows() if mentioned.search(torch_cell) and jaxsched.strip("`")
+    ]
     assert mapped, f"torch.optim's {name} has no row in README.md's mapping tables"
 
 

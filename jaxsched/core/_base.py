@@ -13,7 +13,8 @@ and jaxsched transforms run inside ``optax.chain``.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, NamedTuple, Protocol, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,7 @@ Params = PyTree
 Updates = PyTree
 OptState = PyTree
 Schedule = Callable[[Any], jax.Array]
-ScalarOrSchedule = Union[float, jax.Array, Schedule]
+ScalarOrSchedule = float | jax.Array | Schedule
 
 STEP_DTYPE = jnp.int32
 
@@ -151,7 +152,9 @@ def real_view(tree: PyTree) -> PyTree:
 def from_real_view(views: PyTree, like: PyTree) -> PyTree:
     """Undo :func:`real_view`: leaves of ``views`` whose counterpart in ``like`` is complex become complex again."""
     return jax.tree.map(
-        lambda view, x: jax.lax.complex(view[..., 0], view[..., 1]).astype(jnp.result_type(x)) if is_complex(x) else view,
+        lambda view, x: (
+            jax.lax.complex(view[..., 0], view[..., 1]).astype(jnp.result_type(x)) if is_complex(x) else view
+        ),
         views,
         like,
     )

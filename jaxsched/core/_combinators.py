@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
+from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update
 from jaxsched.core._packing import Packed
 from jaxsched.core._validation import check_transformation
-from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update
 
-Mask = Union[PyTree, Callable[[Params], PyTree]]
-Labels = Union[PyTree, Callable[[Params], PyTree]]
+Mask = PyTree | Callable[[Params], PyTree]
+Labels = PyTree | Callable[[Params], PyTree]
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:

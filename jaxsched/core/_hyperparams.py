@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -403,7 +404,10 @@ def _set_in_partition(node: Any, values: dict[str, Any]) -> Any:
         else:  # one value for every group that has this hyperparameter
             for label in [label for label in labels if key in _names(node.inner_states[label])]:
                 per_group[label][key] = value
-    inner = {label: set_hyperparams(s, **per_group[label]) if per_group[label] else s for label, s in node.inner_states.items()}
+    inner = {
+        label: set_hyperparams(s, **per_group[label]) if per_group[label] else s
+        for label, s in node.inner_states.items()
+    }
     return node._replace(inner_states=inner)
 
 
@@ -451,7 +455,7 @@ def set_hyperparams(state: OptState, **values: Any) -> OptState:
                 f"e.g. js.set_hyperparams({found[0][0]}, {name}=...)"
             )
     replacements: dict[int, Any] = {}
-    for path, node in nodes:
+    for _path, node in nodes:
         mine = {name: value for name, value in values.items() if owners[name][0][1] is node}
         if mine:
             setter = _set_in_partition if isinstance(node, PartitionState) else _set_in_node

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import jax
+from jax.core import Tracer
 import jax.numpy as jnp
 import numpy as np
 
@@ -50,7 +52,7 @@ def check_number(
 
     Raises ``TypeError`` for non-numbers and ``ValueError`` for NaN, infinities and out-of-range values.
     """
-    if (allow_schedule and is_schedule(value)) or isinstance(value, jax.core.Tracer):
+    if (allow_schedule and is_schedule(value)) or isinstance(value, Tracer):
         return  # a traced value (schedule built under jit/grad/vmap) cannot be checked here
     x = _as_real(name, value)
     too_low = low is not None and (x < low or (x == low and not low_inclusive))
@@ -62,7 +64,9 @@ def check_number(
     largest = float(jnp.finfo(hyperparam_dtype()).max)
     if abs(x) > largest:
         # hyperparameters are stored in float32 unless jax_enable_x64 is on: beyond its range they become inf
-        raise ValueError(f"{name} must be at most {largest:g} in magnitude (the {hyperparam_dtype()} range), got {value!r}")
+        raise ValueError(
+            f"{name} must be at most {largest:g} in magnitude (the {hyperparam_dtype()} range), got {value!r}"
+        )
 
 
 def check_nonnegative(name: str, value: Any, *, allow_schedule: bool = True) -> None:
@@ -151,7 +155,7 @@ def check_hyperparameter_value(name: str, value: Any) -> None:
 
     ``name`` may carry an index (``betas[1]``); traced values pass unchecked.
     """
-    if isinstance(value, jax.core.Tracer):
+    if isinstance(value, Tracer):
         if jnp.ndim(value) != 0:
             raise TypeError(f"{name} must be a scalar, got a traced array of shape {jnp.shape(value)}")
         return
@@ -162,4 +166,4 @@ def check_hyperparameter_value(name: str, value: Any) -> None:
 
 def is_zero(value: Any) -> bool:
     """True for a literal zero (a schedule or any nonzero number is not)."""
-    return not is_schedule(value) and not isinstance(value, jax.core.Tracer) and float(value) == 0.0
+    return not is_schedule(value) and not isinstance(value, Tracer) and float(value) == 0.0

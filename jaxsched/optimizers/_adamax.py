@@ -37,7 +37,7 @@ class AdamaxState(NamedTuple):
 def scale_by_adamax(*, betas, eps) -> GradientTransformation:
     """Adamax's direction, before the learning rate (torch's ``_single_tensor_adamax``)::
 
-        m = m + (g - m)(1 - beta1);   u = max(beta2 u, |g| + eps);   d = m / u / (1 - beta1^t)
+    m = m + (g - m)(1 - beta1);   u = max(beta2 u, |g| + eps);   d = m / u / (1 - beta1^t)
     """
     beta1, beta2 = betas
 

@@ -19,7 +19,8 @@ conjugated into torch's, and the math runs on each complex value as a pair of re
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jax
 
@@ -80,7 +81,9 @@ def torch_optimizer(
         def init(params):
             complex_leaf = None if supports_complex else first_complex_leaf(params)
             if complex_leaf is not None:
-                raise ValueError(f"parameter {complex_leaf} is complex, which this optimizer does not support (nor does torch)")
+                raise ValueError(
+                    f"parameter {complex_leaf} is complex, which this optimizer does not support (nor does torch)"
+                )
             return own.init(params)
 
         def update(updates, state, params=None, **extra_args):
@@ -89,7 +92,9 @@ def torch_optimizer(
                 updates = jax.tree.map(lambda u: -u, updates)
             if decay and not decoupled_weight_decay:
                 updates = _add_weight_decay(updates, params, values["weight_decay"])
-            real_updates, real_state = call_update(own, real_view(updates), real_view(state), real_view(params), extra_args)
+            real_updates, real_state = call_update(
+                own, real_view(updates), real_view(state), real_view(params), extra_args
+            )
             updates, state = from_real_view(real_updates, updates), from_real_view(real_state, state)
             if not applies_learning_rate:
                 updates = jax.tree.map(lambda u: -values["learning_rate"] * u, updates)

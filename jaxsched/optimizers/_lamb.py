@@ -150,7 +150,7 @@ def scale_by_lamb(
 
         def delta(p, m, v):
             decayed = p * (1 - decay_factor)
-            if rectify:
+            if n_sma is not None:  # rectify
                 direction = jnp.where(n_sma >= n_sma_threshold, m / (jnp.sqrt(v) + eps), m)
                 trust = trust_ratio(decayed, decayed + -step_size * direction, eps)
             else:

@@ -17,11 +17,11 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from jaxsched.core._base import (
-    first_complex_leaf,
     STEP_DTYPE,
     GradientTransformation,
     ScalarOrSchedule,
     check_has_params,
+    first_complex_leaf,
     increment_step,
     state_dtype,
 )
@@ -282,8 +282,9 @@ def _scale_by_lbfgs(learning_rate, tolerance_grad, tolerance_change, *, max_iter
             n_iter=counter, func_evals=counter, loss=scalar,
         )  # fmt: skip
 
-    def update(grads, state, params=None, value_fn=None, value=None, **extra_args):
+    def update(updates, state, params=None, value_fn=None, value=None, **extra_args):
         del extra_args
+        grads = updates
         check_has_params(params, "lbfgs")
         if value_fn is None:
             raise ValueError("lbfgs needs the loss: call update(grads, state, params, value_fn=loss_fn)")
@@ -321,7 +322,9 @@ def _scale_by_lbfgs(learning_rate, tolerance_grad, tolerance_change, *, max_iter
             mem = it.memory
             d, t = mem.direction, mem.step_length
             if line_search:
-                loss, g, t, ls_evals = _strong_wolfe(evaluate, it.x, t, d, it.loss, it.flat_grad, gtd, max_eval - it.evals)
+                loss, g, t, ls_evals = _strong_wolfe(
+                    evaluate, it.x, t, d, it.loss, it.flat_grad, gtd, max_eval - it.evals
+                )
                 x = it.x + t * d
             else:
                 # torch skips the evaluation after the last iteration's fixed step.

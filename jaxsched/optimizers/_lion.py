@@ -106,7 +106,7 @@ def lion(
     check_bool("decoupled_weight_decay", decoupled_weight_decay)
     decay_divisor = None
     if decoupled_weight_decay:
-        decay_divisor = learning_rate(0) if is_schedule(learning_rate) else learning_rate
+        decay_divisor = learning_rate(0) if callable(learning_rate) else learning_rate
         check_positive("learning_rate at step 0", decay_divisor, allow_schedule=False)
 
     decays = not is_zero(weight_decay)

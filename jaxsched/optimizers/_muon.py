@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,7 +34,7 @@ def _matmul(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.matmul(a, b, preferred_element_type=jnp.float32)
 
 
-def _addmm(input_: jax.Array, a: jax.Array, b: jax.Array, beta, alpha=1.0) -> jax.Array:
+def _addmm(input_: jax.Array, a: jax.Array, b: jax.Array, beta: Any, alpha: Any = 1.0) -> jax.Array:
     """``torch.addmm(input, a, b, beta=beta, alpha=alpha)`` in bfloat16: combined in float32, rounded once."""
     return (beta * input_.astype(jnp.float32) + alpha * _matmul(a, b)).astype(jnp.bfloat16)
 
@@ -199,7 +199,12 @@ def muon(
     check_choice("adjust_lr_fn", adjust_lr_fn, ADJUST_LR_FNS)
     return torch_optimizer(
         functools.partial(scale_by_muon, nesterov=nesterov, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn),
-        dict(learning_rate=learning_rate, weight_decay=weight_decay, momentum=momentum,
-             ns_coefficients=ns_coefficients, eps=eps),
+        dict(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            ns_coefficients=ns_coefficients,
+            eps=eps,
+        ),
         decoupled_weight_decay=True,
     )

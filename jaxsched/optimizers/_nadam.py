@@ -46,9 +46,9 @@ class NAdamState(NamedTuple):
 def scale_by_nadam(*, betas, eps, momentum_decay) -> GradientTransformation:
     """NAdam's direction, before the learning rate (torch's ``_single_tensor_nadam``)::
 
-        mu_t = beta1 (1 - 0.5 * 0.96^(t * momentum_decay));  mu_product = mu_product * mu_t
-        m = m + (g - m)(1 - beta1);  v = beta2 v + (1 - beta2) g^2;  denom = sqrt(v / (1 - beta2^t)) + eps
-        d = (1 - mu_t) / (1 - mu_product) * g / denom + mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
+    mu_t = beta1 (1 - 0.5 * 0.96^(t * momentum_decay));  mu_product = mu_product * mu_t
+    m = m + (g - m)(1 - beta1);  v = beta2 v + (1 - beta2) g^2;  denom = sqrt(v / (1 - beta2^t)) + eps
+    d = (1 - mu_t) / (1 - mu_product) * g / denom + mu_{t+1} / (1 - mu_product mu_{t+1}) * m / denom
     """
     beta1, beta2 = betas
 

@@ -8,10 +8,10 @@ import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import (
-    hyperparam_dtype,
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
+    hyperparam_dtype,
     increment_step,
     tree_zeros_state,
     zero_step,

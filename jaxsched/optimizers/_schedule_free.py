@@ -19,11 +19,11 @@ from jaxsched.core._base import (
     OptState,
     PyTree,
     ScalarOrSchedule,
-    torch_lerp,
     check_has_params,
     hyperparam_dtype,
     increment_step,
     state_dtype,
+    torch_lerp,
     tree_zeros_state,
     zero_step,
 )

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
-from jaxsched.core._validation import check_int
-from jaxsched.schedules._step import check_step_count, as_float, as_step, check_callable, check_real, check_steps, to_float
+from jaxsched.schedules._step import (
+    as_float,
+    as_step,
+    check_callable,
+    check_real,
+    check_step_count,
+    check_steps,
+    to_float,
+)
 
 
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxsched.core._base import Schedule, hyperparam_dtype
-from jaxsched.core._validation import check_int, check_nonnegative, check_number
-from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, position, to_float
+from jaxsched.core._validation import check_nonnegative, check_number
+from jaxsched.schedules._step import as_float, as_step, check_real, check_step_count, position, to_float
 
 # Restart tables longer than this (t_mul barely above 1) would be large constants in every trace.
 _MAX_RESTARTS = 2**16
@@ -108,7 +109,9 @@ def _restart_count(first: int, mult: float, limit: int) -> float:
     return math.log1p(limit * (mult - 1) / first) / math.log(mult)
 
 
-def _geometric_cycles(first: int, mult: int | float, mult_name: str) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
+def _geometric_cycles(
+    first: int, mult: int | float, mult_name: str
+) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
     """``step -> (cycle index, fraction of the cycle elapsed)`` for cycles of ``first * mult**i`` steps.
 
     ``mult == 1`` is a plain modulo; otherwise the cycle is looked up in a table of exact starts
@@ -118,15 +121,15 @@ def _geometric_cycles(first: int, mult: int | float, mult_name: str) -> Callable
         return lambda step: (to_float(step // first), position(step, first))
     mult = int(mult) if float(mult).is_integer() else float(mult)
     if _restart_count(first, mult, np.iinfo(np.int64).max) > _MAX_RESTARTS:
-        raise ValueError(
-            f"{mult_name} must be 1 or large enough that cycles grow (at least about 1.001), got {mult!r}"
-        )
+        raise ValueError(f"{mult_name} must be 1 or large enough that cycles grow (at least about 1.001), got {mult!r}")
 
     def cycles(step):
         step = jnp.maximum(step, 0)
         first_steps, floors, fractions, lengths = _restart_table(first, mult, int(jnp.iinfo(step.dtype).max))
         index = jnp.searchsorted(jnp.asarray(first_steps, step.dtype), step, side="right") - 1
-        elapsed = to_float(step - jnp.asarray(floors, step.dtype)[index]) - jnp.asarray(fractions, hyperparam_dtype())[index]
+        elapsed = (
+            to_float(step - jnp.asarray(floors, step.dtype)[index]) - jnp.asarray(fractions, hyperparam_dtype())[index]
+        )
         return to_float(index), elapsed / jnp.asarray(lengths, hyperparam_dtype())[index]
 
     return cycles
@@ -271,7 +274,10 @@ def noisy_linear_cosine_decay(
         sched(5) == sched(5)   # True
     """
     _check_linear_cosine(init_value, decay_steps, num_periods, alpha, beta)
-    if not (isinstance(key, (jax.Array, np.ndarray)) and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))):
+    if not (
+        isinstance(key, (jax.Array, np.ndarray))
+        and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or key.shape == (2,))
+    ):
         raise TypeError(f"key must be a jax.random key (jax.random.key or PRNGKey), got {key!r}")
     check_nonnegative("initial_variance", initial_variance, allow_schedule=False)
     check_real("variance_decay", variance_decay)

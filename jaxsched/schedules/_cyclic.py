@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
-from jaxsched.core._validation import check_bool, check_choice, check_int, check_nonnegative, check_number, check_positive
-from jaxsched.schedules._step import as_float, as_step, check_callable, check_real, check_step_count, safe_divide, split, to_float
+from jaxsched.core._validation import (
+    check_bool,
+    check_choice,
+    check_nonnegative,
+    check_number,
+    check_positive,
+)
+from jaxsched.schedules._step import (
+    as_float,
+    as_step,
+    check_callable,
+    check_real,
+    check_step_count,
+    safe_divide,
+    split,
+    to_float,
+)
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
@@ -33,16 +49,18 @@ def _cyclic(
         step_size_down = check_step_count("step_size_down", step_size_down, low=1)
     check_nonnegative("gamma", gamma, allow_schedule=False)
     check_choice("scale_mode", scale_mode, ("cycle", "iterations"))
+    shape: Callable[[Any], Any]
     if scale_fn is None:
         check_choice("mode", mode, _CYCLIC_MODES)  # as torch, mode is ignored when scale_fn is given
         scale_mode = "iterations" if mode == "exp_range" else "cycle"
-        scale_fn = {
+        shape = {
             "triangular": lambda cycle: jnp.ones_like(to_float(cycle)),
             "triangular2": lambda cycle: jnp.exp2(-to_float(cycle - 1)),
             "exp_range": lambda step: as_float(gamma) ** to_float(step),
         }[mode]
     else:
         check_callable("scale_fn", scale_fn)
+        shape = scale_fn
     up = step_size_up
     down = step_size_up if step_size_down is None else step_size_down
     period = up + down
@@ -53,7 +71,7 @@ def _cyclic(
         completed, pos = split(step, period)
         rise = jnp.where(pos <= up, to_float(pos) / up, to_float(down - (pos - up)) / down)
         cycle = completed + 1
-        amplitude = as_float(scale_fn(cycle if scale_mode == "cycle" else step))
+        amplitude = as_float(shape(cycle if scale_mode == "cycle" else step))
         start = as_float(start_value)
         return start + (as_float(peak_value) - start) * rise * amplitude
 
@@ -94,7 +112,9 @@ def cyclic(
 
         js.schedules.cyclic(1.0, 5.0, step_size_up=4)(jnp.arange(9))   # [1, 2, 3, 4, 5, 4, 3, 2, 1]
     """
-    return _cyclic(("base_lr", "max_lr"), base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
+    return _cyclic(
+        ("base_lr", "max_lr"), base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode
+    )
 
 
 def cyclic_momentum(
@@ -152,7 +172,7 @@ def _one_cycle(
     rise_end = float(pct_start * total_steps) - 1
     ends = [rise_end, float(2 * pct_start * total_steps) - 2] if three_phase else [rise_end]
     ends.append(total_steps - 1)
-    starts = [0.0] + ends[:-1]
+    starts = [0.0, *ends[:-1]]
 
     def schedule(step):
         # torch raises past total_steps; here the final value is held.

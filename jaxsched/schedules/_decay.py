@@ -3,14 +3,24 @@ natural exponential, inverse square root, and piecewise constant / linear interp
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
-from jaxsched.core._validation import check_bool, check_int, check_nonnegative
-from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, check_steps, check_values, ratio, to_float
+from jaxsched.core._validation import check_bool, check_nonnegative
+from jaxsched.schedules._step import (
+    as_float,
+    as_step,
+    check_real,
+    check_step_count,
+    check_steps,
+    check_values,
+    ratio,
+    to_float,
+)
 
 
 def constant(value: Any) -> Schedule:

@@ -18,11 +18,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.core import Tracer
 
 from jaxsched.core._base import Schedule
-from jaxsched.core._validation import check_bool, check_choice, check_int, check_number, check_positive
+from jaxsched.core._validation import check_bool, check_choice, check_number, check_positive
 from jaxsched.schedules._combinators import join
 from jaxsched.schedules._decay import constant, polynomial_decay
 from jaxsched.schedules._step import as_float, as_step, check_real, check_step_count, ratio, to_float

@@ -9,7 +9,8 @@ float64 evaluation at any int32 step.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +18,6 @@ import numpy as np
 
 from jaxsched.core._base import hyperparam_dtype
 from jaxsched.core._validation import check_int, check_number
-
 
 MAX_STEP = int(np.iinfo(np.int32).max)
 

@@ -7,8 +7,8 @@ from typing import Any
 import jax.numpy as jnp
 
 from jaxsched.core._base import Schedule
-from jaxsched.core._validation import check_choice, check_int, check_nonnegative
-from jaxsched.schedules._step import check_step_count, as_float, as_step, check_real, to_float
+from jaxsched.core._validation import check_choice, check_nonnegative
+from jaxsched.schedules._step import as_float, as_step, check_real, check_step_count, to_float
 
 
 def swa_lr(swa_lr: Any, anneal_epochs: int = 10, anneal_strategy: str = "cos", *, start_value: Any) -> Schedule:

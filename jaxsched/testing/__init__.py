@@ -12,10 +12,20 @@ Example::
 
 from jaxsched.testing.assertions import (
     assert_continuous_at as assert_continuous_at,
+)
+from jaxsched.testing.assertions import (
     assert_no_recompile as assert_no_recompile,
+)
+from jaxsched.testing.assertions import (
     assert_schedule_bounded as assert_schedule_bounded,
+)
+from jaxsched.testing.assertions import (
     assert_schedule_monotone as assert_schedule_monotone,
+)
+from jaxsched.testing.assertions import (
     assert_schedule_periodic as assert_schedule_periodic,
+)
+from jaxsched.testing.assertions import (
     assert_trees_close as assert_trees_close,
 )
 

@@ -6,7 +6,8 @@ path in the pytree), so a failing property test is easy to read.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -32,12 +33,12 @@ def assert_schedule_bounded(schedule: Callable, lo: float, hi: float, steps: Ste
     bad = np.nonzero(~((values >= lo - atol) & (values <= hi + atol)))[0]
     if bad.size:
         i = bad[0]
-        raise AssertionError(f"schedule({int(steps[i])}) = {values[i]:.9g} is outside [{lo}, {hi}] ({bad.size} steps are)")
+        raise AssertionError(
+            f"schedule({int(steps[i])}) = {values[i]:.9g} is outside [{lo}, {hi}] ({bad.size} steps are)"
+        )
 
 
-def assert_schedule_monotone(
-    schedule: Callable, steps: Steps, increasing: bool = False, *, atol: float = 1e-7
-) -> None:
+def assert_schedule_monotone(schedule: Callable, steps: Steps, increasing: bool = False, *, atol: float = 1e-7) -> None:
     """``schedule`` never increases (or, with ``increasing=True``, never decreases) over ``steps``."""
     steps = _steps(steps)
     values = _values(schedule, steps)
@@ -101,7 +102,9 @@ def assert_no_recompile(fn: Callable, *args_variants: Sequence[Any]) -> None:
     for args in args_variants:
         jax.block_until_ready(jitted(*args))
     if len(traces) > 1:
-        raise AssertionError(f"{getattr(fn, '__name__', 'fn')} was traced {len(traces)} times for {len(args_variants)} calls")
+        raise AssertionError(
+            f"{getattr(fn, '__name__', 'fn')} was traced {len(traces)} times for {len(args_variants)} calls"
+        )
 
 
 def assert_trees_close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-12) -> None:

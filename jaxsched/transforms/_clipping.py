@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._validation import check_nonnegative
 from jaxsched.core._base import EmptyState, GradientTransformation, first_complex_leaf, is_complex
+from jaxsched.core._validation import check_nonnegative
 
 
 def _sum_of_squares(x) -> jax.Array:
@@ -36,7 +36,9 @@ def clip(max_delta) -> GradientTransformation:
         del params, extra_args
         complex_leaf = first_complex_leaf(updates)
         if complex_leaf is not None:
-            raise TypeError(f"clip: gradient {complex_leaf} is complex; clamping complex values is undefined (torch refuses too)")
+            raise TypeError(
+                f"clip: gradient {complex_leaf} is complex; clamping complex values is undefined (torch refuses too)"
+            )
         return jax.tree.map(lambda u: jnp.clip(u, -max_delta, max_delta).astype(u.dtype), updates), state
 
     return GradientTransformation(init, update)

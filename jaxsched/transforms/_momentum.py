@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from jaxsched.core._base import GradientTransformation, PyTree, increment_step, tree_zeros_state, zero_step
 
@@ -48,10 +47,7 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
         # a gradient coefficient of 1 on the first step and 1 - dampening after (one scalar, no select).
         gradient_coefficient = 1 - dampening * (state.step > 0)
         buffer = update_momentum_buffer(updates, state.momentum_buffer, momentum, gradient_coefficient)
-        if nesterov:
-            updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer)
-        else:
-            updates = buffer
+        updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer) if nesterov else buffer
         return updates, TraceState(increment_step(state.step), buffer)
 
     return GradientTransformation(init, update)

@@ -30,7 +30,9 @@ def all_finite(tree) -> jax.Array:
     return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else jnp.asarray(True)
 
 
-def skip_non_finite(transform: GradientTransformation, max_consecutive_skips: int | None = None) -> GradientTransformation:
+def skip_non_finite(
+    transform: GradientTransformation, max_consecutive_skips: int | None = None
+) -> GradientTransformation:
     """Wrap ``transform`` so a step with a NaN/Inf gradient changes nothing.
 
     On such a step the updates are zero and ``transform``'s state (step counts, moments, scheduled

@@ -51,7 +51,9 @@ def low_precision_state(transform: GradientTransformation, dtype: Any = jnp.bflo
         return narrow(transform.init(params))
 
     def update(updates, state, params=None, **extra_args):
-        wide = jax.tree.map(lambda x: x.astype(jnp.promote_types(x.dtype, jnp.float32)) if _is_per_parameter(x) else x, state)
+        wide = jax.tree.map(
+            lambda x: x.astype(jnp.promote_types(x.dtype, jnp.float32)) if _is_per_parameter(x) else x, state
+        )
         new_updates, new_state = call_update(transform, updates, wide, params, extra_args)
         return new_updates, jax.tree.map(lambda new, old: new.astype(old.dtype), new_state, state)
 

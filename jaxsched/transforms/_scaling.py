@@ -13,8 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._validation import check_nonnegative
 from jaxsched.core._base import EmptyState, GradientTransformation, check_has_params, is_complex
+from jaxsched.core._validation import check_nonnegative
 
 
 def _stateless(fn, needs_params: str | None = None) -> GradientTransformation:
@@ -44,7 +44,9 @@ def add_weight_decay(weight_decay) -> GradientTransformation:
     and before the learning rate it is decoupled decay (AdamW: ``p *= 1 - lr * weight_decay``).
     """
     check_nonnegative("weight_decay", weight_decay)
-    return _stateless(lambda u, p: u + weight_decay * (jnp.conj(p) if is_complex(p) else p), needs_params="add_weight_decay")
+    return _stateless(
+        lambda u, p: u + weight_decay * (jnp.conj(p) if is_complex(p) else p), needs_params="add_weight_decay"
+    )
 
 
 def scale_by_learning_rate(learning_rate) -> GradientTransformation:

@@ -12,9 +12,9 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from tests.complex_parity import CASES, GOLDEN, run_torch  # noqa: E402
+from tests.complex_parity import CASES, GOLDEN, run_torch
 
 if __name__ == "__main__":
     print(f"torch {torch.__version__}")
