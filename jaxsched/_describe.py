@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-from jax.core import Tracer
 import numpy as np
+from jax.core import Tracer
 
 from jaxsched._training import AccumulateState, ParamGroupsState
 from jaxsched.core._base import OptState

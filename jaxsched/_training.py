@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
-from jax.core import Tracer
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from jaxsched.core._base import (
     GradientTransformation,

@@ -7,10 +7,9 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-import jax
-from jax.core import Tracer
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 
 from jaxsched.core._base import hyperparam_dtype
 

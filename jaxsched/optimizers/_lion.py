@@ -14,7 +14,6 @@ from jaxsched.core._validation import (
     check_number,
     check_pair,
     check_positive,
-    is_schedule,
     is_zero,
 )
 from jaxsched.optimizers._compose import torch_optimizer
