@@ -8,7 +8,8 @@ low-precision parameters with float32 optimizer math.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -46,7 +46,8 @@ Fields of an entry:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -246,8 +247,13 @@ OPTIM_DB = [
                     momentum=js.schedules.cyclic_momentum(0.8, 0.9, **_CYCLIC),
                 ),
                 torch_scheduler(
-                    "CyclicLR", base_lr=0.01, max_lr=0.1, **_CYCLIC,
-                    cycle_momentum=True, base_momentum=0.8, max_momentum=0.9,
+                    "CyclicLR",
+                    base_lr=0.01,
+                    max_lr=0.1,
+                    **_CYCLIC,
+                    cycle_momentum=True,
+                    base_momentum=0.8,
+                    max_momentum=0.9,
                 ),
             ),
         },
@@ -521,8 +527,8 @@ OPTIM_DB = [
         "SparseAdam",
         hyperparams=dict(learning_rate=1e-2, betas=(0.8, 0.99), eps=1e-6),
         changed=dict(learning_rate=3e-2, betas=(0.5, 0.9), eps=1e-3),
-        invalid=adam_family_invalid()
-        + [
+        invalid=[
+            *adam_family_invalid(),
             (dict(learning_rate=0.0), ValueError, ("learning_rate", "(0, inf)")),
             (dict(eps=0.0), ValueError, ("eps", "(0, inf)")),
         ],
@@ -540,6 +546,37 @@ OPTIM_DB = [
             ),
             "sparse_adam_steplr": _sparse_case(dict(learning_rate=steplr(1e-2)), torch_scheduler=TORCH_STEPLR),
             "sparse_adam_beta_schedules": _sparse_case(dict(learning_rate=1e-2, betas=(rising_beta1, falling_beta2))),
+        },
+    ),
+    OptimizerInfo(
+        "adafactor",
+        js.adafactor,
+        "Adafactor",
+        hyperparams=dict(learning_rate=5e-2, beta2_decay=-0.6, eps=(1e-20, 1e-3), d=1.0, weight_decay=0.1),
+        changed=dict(learning_rate=0.2, beta2_decay=-0.9, eps=(0.5, 2.0), d=3.0, weight_decay=0.3),
+        invalid=[
+            (dict(learning_rate=-1e-3), ValueError, ("learning_rate", "-0.001")),
+            (dict(beta2_decay=0.1), ValueError, ("beta2_decay", "(-inf, 0]", "0.1")),
+            (dict(eps=(-1e-30, 1e-3)), ValueError, ("eps[0]", "-1e-30")),
+            (dict(eps=(None, -1e-3)), ValueError, ("eps[1]", "-0.001")),
+            (dict(eps=1e-3), TypeError, ("eps", "pair")),
+            (dict(d=0.5), ValueError, ("d", "[1, inf)", "0.5")),
+            (dict(weight_decay=-0.5), ValueError, ("weight_decay", "-0.5")),
+            (dict(maximize=1), TypeError, ("maximize", "True or False")),
+        ],
+        # factored moments per matrix: each entry depends on its row and column (not packable)
+        elementwise=False,
+        parity={
+            "adafactor_default": ParityCase(),
+            "adafactor_weight_decay": ParityCase(dict(learning_rate=5e-2, weight_decay=0.1)),
+            "adafactor_maximize_weight_decay": ParityCase(dict(learning_rate=2e-2, weight_decay=0.2, maximize=True)),
+            "adafactor_steplr": ParityCase(
+                dict(learning_rate=steplr(0.3), weight_decay=0.05), torch_scheduler=TORCH_STEPLR
+            ),
+            "adafactor_tiny_eps": ParityCase(dict(learning_rate=0.1, eps=(1e-30, 1e-3))),
+            # eps[0] large enough to bound the variance estimate, eps[1] above every parameter's RMS
+            "adafactor_large_eps": ParityCase(dict(learning_rate=0.1, eps=(0.3, 2.0))),
+            "adafactor_beta2_decay_and_clipping": ParityCase(dict(learning_rate=0.2, beta2_decay=-0.5, d=1.2)),
         },
     ),
     OptimizerInfo(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import pathlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -194,15 +195,27 @@ def run_jax(case: ParityCase, wrap: Callable[[Any], Any] = lambda tx: tx) -> np.
     return np.stack(rows)
 
 
+def optimizer_class_of(case: ParityCase):
+    """``torch.optim.<name>``, or ``package.Class`` for a reference package's optimizer (``"lion_pytorch.Lion"``)."""
+    import importlib
+
+    import torch
+
+    if "." not in case.torch_optimizer:
+        return getattr(torch.optim, case.torch_optimizer)
+    module_name, class_name = case.torch_optimizer.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
 def run_torch(case: ParityCase) -> np.ndarray:
-    """Trajectory of flattened params under the matching torch optimizer, in float64."""
+    """Trajectory of flattened params under the matching torch (or reference package) optimizer, in float64."""
     import torch
 
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)  # ASGD/NAdam keep internal scalars in the default dtype
     try:
         tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in PARAMS0.items()}
-        optimizer_class = getattr(torch.optim, case.torch_optimizer)
+        optimizer_class = optimizer_class_of(case)
         optimizer = optimizer_class(case.torch_param_groups(tensors), **torch_kwargs(case.kwargs))
         scheduler = case.make_torch_scheduler(optimizer)
         rows = [flatten({k: t.detach().numpy() for k, t in tensors.items()})]

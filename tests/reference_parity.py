@@ -1,7 +1,7 @@
 """Parity with optimizers outside torch.optim (lion-pytorch, pytorch_optimizer), on optim_parity's problem.
 
-A :class:`~tests.optim_parity.Case` here names its reference as ``"package.Class"``
-(``"lion_pytorch.Lion"``). Golden trajectories of the reference alone are stored in
+A :class:`~tests.optim_parity.ParityCase` here names its reference as ``"package.Class"``
+(``"lion_pytorch.Lion"``); ``run_torch`` runs it like a ``torch.optim`` class. Golden trajectories of the reference alone are stored in
 ``tests/golden/reference_optimizers_lion_lamb.npz`` by ``generate_reference_optimizers_lion_lamb.py``.
 """
 
@@ -13,44 +13,15 @@ import pathlib
 
 import numpy as np
 
-from tests.optim_parity import ATOL, PARAMS0, Case, assert_trajectories_close, flatten, masked_grads, run_jax
+from tests.optim_parity import ATOL, ParityCase, assert_trajectories_close, run_jax, run_torch
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "reference_optimizers_lion_lamb.npz"
 
 
-def reference_class(case: Case):
-    module_name, class_name = case.torch_optimizer.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def has_reference(case: Case) -> bool:
+def has_reference(case: ParityCase) -> bool:
     return importlib.util.find_spec("torch") is not None and (
         importlib.util.find_spec(case.torch_optimizer.split(".")[0]) is not None
     )
-
-
-def run_reference(case: Case) -> np.ndarray:
-    """Trajectory of flattened params under the reference optimizer, in float64."""
-    import torch
-
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in PARAMS0.items()}
-        optimizer = reference_class(case)([tensors[k] for k in sorted(tensors)], **case.torch_kwargs)
-        scheduler = case.torch_scheduler(optimizer) if case.torch_scheduler else None
-        rows = [flatten({k: t.detach().numpy() for k, t in tensors.items()})]
-        for step in range(case.steps):
-            grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
-            for k, t in tensors.items():
-                t.grad = torch.from_numpy(np.array(grads[k], np.float64))
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            rows.append(flatten({k: t.detach().numpy() for k, t in tensors.items()}))
-    finally:
-        torch.set_default_dtype(previous)
-    return np.stack(rows)
 
 
 def golden(name: str) -> np.ndarray:
@@ -71,7 +42,7 @@ def assert_close_within(actual: np.ndarray, expected: np.ndarray, what: str, rto
         np.testing.assert_allclose(a, e, rtol=rtol, atol=ATOL, err_msg=f"{what}: differs at step {step}")
 
 
-def reference_parity_tests(cases: dict[str, Case], rtol_for: dict[str, float] | None = None):
+def reference_parity_tests(cases: dict[str, ParityCase], rtol_for: dict[str, float] | None = None):
     """The two parity tests of a module's ``CASES``: against stored golden values and the live reference.
 
     ``rtol_for`` loosens the tolerance of named cases (each with its reason where it is given).
@@ -89,7 +60,7 @@ def reference_parity_tests(cases: dict[str, Case], rtol_for: dict[str, float] | 
     def test_matches_live_reference(name):
         if not has_reference(cases[name]):
             pytest.skip(f"{cases[name].torch_optimizer} not installed (golden values still checked)")
-        assert_close_within(run_jax(cases[name]), run_reference(cases[name]), name, rtol_for.get(name))
+        assert_close_within(run_jax(cases[name]), run_torch(cases[name]), name, rtol_for.get(name))
 
     return test_matches_golden_reference_trajectory, test_matches_live_reference
 

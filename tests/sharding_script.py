@@ -11,12 +11,12 @@ import os
 
 os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-from jax.sharding import NamedSharding, PartitionSpec  # noqa: E402
+import jax
+import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec
 
-import jaxsched as js  # noqa: E402
-from tests.optim_db import FIRST_ORDER  # noqa: E402
+import jaxsched as js
+from tests.optim_db import FIRST_ORDER
 
 COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
 OPTIMIZERS = {info.name: info.build() for info in FIRST_ORDER}
@@ -34,7 +34,15 @@ def main():
     }
     grads = jax.tree.map(lambda p: jnp.cos(p), params)
     report = {"devices": jax.device_count(), "results": {}}
-    cases = dict(OPTIMIZERS, clipped_adam=js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3)))
+    cases = dict(
+        OPTIMIZERS,
+        clipped_adam=js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3)),
+        # Muon takes matrices only: the usual pairing, AdamW for the rest
+        muon_adamw=js.partition(
+            {"muon": js.muon(0.02), "adamw": js.adamw(1e-3)},
+            lambda params: jax.tree.map(lambda p: "muon" if p.ndim == 2 else "adamw", params),
+        ),
+    )
     for name, tx in cases.items():
         state = tx.init(params)
         step = jax.jit(lambda p, s, g, tx=tx: tx.update(g, s, p))
@@ -43,9 +51,9 @@ def main():
         for label, tree in (("init", state), ("update", new_state)):
             for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
                 key = getattr(path[-1], "key", None)
-                if key in shardings and leaf.shape == params[key].shape:
-                    if not leaf.sharding.is_equivalent_to(shardings[key], leaf.ndim):
-                        mismatched.append(f"{label}{jax.tree_util.keystr(path)}: {leaf.sharding}")
+                mirrors_a_param = key in shardings and leaf.shape == params[key].shape
+                if mirrors_a_param and not leaf.sharding.is_equivalent_to(shardings[key], leaf.ndim):
+                    mismatched.append(f"{label}{jax.tree_util.keystr(path)}: {leaf.sharding}")
         hlo = step.lower(params, state, grads).compile().as_text()
         report["results"][name] = {
             "sharding_mismatches": mismatched,
@@ -61,15 +69,19 @@ def zero1_report(mesh, params, grads):
     tx = js.adam(1e-2)
     state = js.shard_state(tx.init(replicated), mesh, "data")
     state_shardings = js.zero1_shardings(state, mesh, "data")
-    step = jax.jit(lambda p, s, g: tx.update(g, s, p), out_shardings=(NamedSharding(mesh, PartitionSpec()), state_shardings))
+    step = jax.jit(
+        lambda p, s, g: tx.update(g, s, p), out_shardings=(NamedSharding(mesh, PartitionSpec()), state_shardings)
+    )
     reference_state = tx.init(params)
-    for i in range(3):
+    for _i in range(3):
         updates, state = step(replicated, state, grads)
         expected, reference_state = tx.update(grads, reference_state, params)
     moments = [x for x in jax.tree.leaves(state.inner_state) if x.ndim > 0]
     return {
         "shard_fractions": sorted({x.addressable_shards[0].data.size / x.size for x in moments}),
-        "max_difference": max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected))),
+        "max_difference": max(
+            float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected))
+        ),
     }
 
 

@@ -1,7 +1,7 @@
 """torch.optim.Adafactor parity on 0-D to 3-D parameters, the factored state and eps[0]=None.
 
-Golden trajectories for these cases are not generated yet (``tests/golden/generate.py`` after
-merging), so only the live-torch parity test is bound here.
+Its parity cases, contract and invariant tests come from its entry in ``tests/optim_db.py``; these
+are the tests of what only Adafactor has.
 """
 
 import jax
@@ -10,57 +10,6 @@ import numpy as np
 import pytest
 
 import jaxsched as js
-from tests.optim_contract import contract_tests
-from tests.optim_parity import TORCH_STEPLR, Case, parity_tests, steplr
-
-CASES = {
-    "adafactor_default": Case(lambda: js.adafactor(), "Adafactor", {}),
-    "adafactor_weight_decay": Case(
-        lambda: js.adafactor(5e-2, weight_decay=0.1), "Adafactor", dict(lr=5e-2, weight_decay=0.1)
-    ),
-    "adafactor_maximize_weight_decay": Case(
-        lambda: js.adafactor(2e-2, weight_decay=0.2, maximize=True),
-        "Adafactor",
-        dict(lr=2e-2, weight_decay=0.2, maximize=True),
-    ),
-    "adafactor_steplr": Case(
-        lambda: js.adafactor(steplr(0.3), weight_decay=0.05),
-        "Adafactor",
-        dict(lr=0.3, weight_decay=0.05),
-        torch_scheduler=TORCH_STEPLR,
-    ),
-    "adafactor_tiny_eps": Case(
-        lambda: js.adafactor(0.1, eps=(1e-30, 1e-3)), "Adafactor", dict(lr=0.1, eps=(1e-30, 1e-3))
-    ),
-    # eps[0] large enough to bound the variance estimate, eps[1] above every parameter's RMS
-    "adafactor_large_eps": Case(lambda: js.adafactor(0.1, eps=(0.3, 2.0)), "Adafactor", dict(lr=0.1, eps=(0.3, 2.0))),
-    "adafactor_beta2_decay_and_clipping": Case(
-        lambda: js.adafactor(0.2, beta2_decay=-0.5, d=1.2), "Adafactor", dict(lr=0.2, beta2_decay=-0.5, d=1.2)
-    ),
-}
-
-_, test_matches_live_torch = parity_tests(CASES)
-
-_HYPERPARAMS = dict(learning_rate=5e-2, beta2_decay=-0.6, eps=(1e-20, 1e-3), d=1.0, weight_decay=0.1)
-_CHANGED = dict(learning_rate=0.2, beta2_decay=-0.9, eps=(0.5, 2.0), d=3.0, weight_decay=0.3)
-_INVALID = [
-    (dict(learning_rate=-1e-3), ValueError, ("learning_rate", "-0.001")),
-    (dict(beta2_decay=0.1), ValueError, ("beta2_decay", "(-inf, 0]", "0.1")),
-    (dict(eps=(-1e-30, 1e-3)), ValueError, ("eps[0]", "-1e-30")),
-    (dict(eps=(None, -1e-3)), ValueError, ("eps[1]", "-0.001")),
-    (dict(eps=1e-3), TypeError, ("eps", "pair")),
-    (dict(d=0.5), ValueError, ("d", "[1, inf)", "0.5")),
-    (dict(weight_decay=-0.5), ValueError, ("weight_decay", "-0.5")),
-    (dict(maximize=1), TypeError, ("maximize", "True or False")),
-]
-
-(
-    test_rejects_invalid_arguments,
-    test_defaults_match_torch,
-    test_get_hyperparams_names_every_numeric_argument,
-    test_set_hyperparams_changes_next_updates,
-    _,  # the bfloat16 contract test is for optimizers with betas; see test_bfloat16_params_... below
-) = contract_tests(js.adafactor, "Adafactor", _HYPERPARAMS, _CHANGED, _INVALID)
 
 
 def test_state_of_a_matrix_is_one_row_and_one_column():

@@ -40,7 +40,8 @@ CASES = {
         dict(lr=0.02, nesterov=False, adjust_lr_fn="original"),
     ),
     "muon_match_rms_adamw": (
-        dict(learning_rate=0.02, adjust_lr_fn="match_rms_adamw"), dict(lr=0.02, adjust_lr_fn="match_rms_adamw")
+        dict(learning_rate=0.02, adjust_lr_fn="match_rms_adamw"),
+        dict(lr=0.02, adjust_lr_fn="match_rms_adamw"),
     ),
     "muon_match_rms_adamw_without_nesterov": (
         dict(learning_rate=0.01, nesterov=False, adjust_lr_fn="match_rms_adamw", weight_decay=0.3),
@@ -147,6 +148,7 @@ def test_momentum_buffer_is_torchs_and_weight_decay_uses_the_unadjusted_rate():
 
 def test_pairs_with_adamw_through_partition_by_ndim():
     params = {"dense": {"kernel": jnp.linspace(-1.0, 1.0, 12).reshape(4, 3), "bias": jnp.zeros(3)}}
+
     def by_ndim(params):
         return jax.tree.map(lambda x: "muon" if x.ndim == 2 else "adamw", params)
 

@@ -86,7 +86,7 @@ def test_update_under_lax_cond(name):
     assert all(float(jnp.max(jnp.abs(x.astype(jnp.float32)))) == 0 for x in jax.tree.leaves(skipped_updates))
     assert int(skipped_state.step) == 0
     updates, new_state = maybe_update(True, state)
-    expected_updates, expected_state = tx.update(grads, state, params)
+    expected_updates, _expected_state = tx.update(grads, state, params)
     assert signature(new_state) == signature(state)
     for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected_updates)):
         np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), rtol=1e-5, atol=1e-7)

@@ -18,7 +18,16 @@ import jaxsched as js
 from jaxsched.testing import strategies as jst
 from tests.optim_checks import assert_mixed_pytree_keeps_dtypes, run_updates
 from tests.optim_db import FIRST_ORDER, OPTIM_DB, PARITY_CASES
-from tests.optim_parity import HAS_TORCH, PARAMS0, TORCH_NAMES, assert_trajectories_close, golden, grads_at, run_jax, run_torch
+from tests.optim_parity import (
+    HAS_TORCH,
+    PARAMS0,
+    TORCH_NAMES,
+    assert_trajectories_close,
+    golden,
+    grads_at,
+    run_jax,
+    run_torch,
+)
 
 # Enough updates for every hyperparameter to show (RAdam rectifies from update 6 on).
 UPDATES_PER_CHECK = 8

@@ -11,17 +11,19 @@ from tests.optim_checks import (
     first_changed_update,
 )
 from tests.optim_contract import adam_family_invalid
-from tests.optim_parity import TORCH_STEPLR, Case, rising_beta1, steplr, torch_betas
+from tests.optim_db import TORCH_STEPLR, rising_beta1, steplr
+from tests.optim_parity import ParityCase
 from tests.reference_parity import assert_defaults_match_reference, reference_parity_tests
 
 
 def _lamb_case(lr=1e-2, torch_scheduler=None, **options):
     """``js.lamb(lr, **options)`` against ``pytorch_optimizer.Lamb(lr=lr, **options)`` (same names)."""
-    return Case(
-        lambda: js.lamb(lr if torch_scheduler is None else steplr(lr), **options),
-        "pytorch_optimizer.Lamb",
-        dict(lr=lr, **options),
+    learning_rate = lr if torch_scheduler is None else steplr(lr)
+    return ParityCase(
+        dict(learning_rate=learning_rate, **options),
         torch_scheduler=torch_scheduler,
+        make=js.lamb,
+        torch_optimizer="pytorch_optimizer.Lamb",
     )
 
 
@@ -41,12 +43,7 @@ CASES = {
         3e-2, rectify=True, degenerated_to_sgd=True, n_sma_threshold=4, weight_decay=0.1, weight_decouple=False
     ),
     "lamb_adanorm": _lamb_case(2e-2, TORCH_STEPLR, weight_decay=0.1, adanorm=True, adanorm_r=0.9),
-    "lamb_beta1_schedule": Case(
-        lambda: js.lamb(1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1),
-        "pytorch_optimizer.Lamb",
-        dict(lr=1e-2, betas=(rising_beta1(0), 0.99), weight_decay=0.1),
-        torch_scheduler=torch_betas(rising_beta1, lambda epoch: 0.99),
-    ),
+    "lamb_beta1_schedule": _lamb_case(1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1),
 }
 
 # The reference computes the pre_norm scale in float32, and this torch's CPU float32 sqrt is not always

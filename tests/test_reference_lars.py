@@ -10,43 +10,31 @@ from tests.optim_checks import (
     assert_one_trace_setting_hyperparams_in_jit,
     first_changed_update,
 )
-from tests.optim_parity import TORCH_STEPLR, Case, steplr, torch_group_schedule
+from tests.optim_db import TORCH_STEPLR, steplr
+from tests.optim_parity import ParityCase
 from tests.reference_parity import assert_defaults_match_reference, reference_parity_tests
 
+
+def _lars_case(torch_scheduler=None, **kwargs):
+    return ParityCase(kwargs, torch_scheduler=torch_scheduler, make=js.lars, torch_optimizer="pytorch_optimizer.LARS")
+
+
 CASES = {
-    "lars_default": Case(lambda: js.lars(), "pytorch_optimizer.LARS", {}),
-    "lars_weight_decay_steplr": Case(
-        lambda: js.lars(steplr(0.3), weight_decay=0.1, trust_coefficient=0.5),
-        "pytorch_optimizer.LARS",
-        dict(lr=0.3, weight_decay=0.1, trust_coefficient=0.5),
-        torch_scheduler=TORCH_STEPLR,
+    "lars_default": _lars_case(),
+    "lars_weight_decay_steplr": _lars_case(
+        TORCH_STEPLR, learning_rate=steplr(0.3), weight_decay=0.1, trust_coefficient=0.5
     ),
-    "lars_nesterov": Case(
-        lambda: js.lars(0.1, weight_decay=0.05, momentum=0.8, nesterov=True, trust_coefficient=0.2),
-        "pytorch_optimizer.LARS",
-        dict(lr=0.1, weight_decay=0.05, momentum=0.8, nesterov=True, trust_coefficient=0.2),
+    "lars_nesterov": _lars_case(
+        learning_rate=0.1, weight_decay=0.05, momentum=0.8, nesterov=True, trust_coefficient=0.2
     ),
-    "lars_maximize": Case(
-        lambda: js.lars(2e-3, weight_decay=0.05, trust_coefficient=0.2, maximize=True),
-        "pytorch_optimizer.LARS",
-        dict(lr=2e-3, weight_decay=0.05, trust_coefficient=0.2, maximize=True),
+    "lars_maximize": _lars_case(learning_rate=2e-3, weight_decay=0.05, trust_coefficient=0.2, maximize=True),
+    "lars_dampening": _lars_case(
+        learning_rate=0.3, weight_decay=0.01, momentum=0.5, dampening=0.3, trust_coefficient=0.1
     ),
-    "lars_dampening": Case(
-        lambda: js.lars(0.3, weight_decay=0.01, momentum=0.5, dampening=0.3, trust_coefficient=0.1),
-        "pytorch_optimizer.LARS",
-        dict(lr=0.3, weight_decay=0.01, momentum=0.5, dampening=0.3, trust_coefficient=0.1),
-    ),
-    "lars_no_momentum": Case(
-        lambda: js.lars(0.2, weight_decay=0.2, momentum=0.0, trust_coefficient=0.05),
-        "pytorch_optimizer.LARS",
-        dict(lr=0.2, weight_decay=0.2, momentum=0.0, trust_coefficient=0.05),
-    ),
+    "lars_no_momentum": _lars_case(learning_rate=0.2, weight_decay=0.2, momentum=0.0, trust_coefficient=0.05),
     # momentum switched off for steps 10-19: the reference leaves its buffer untouched meanwhile
-    "lars_momentum_schedule": Case(
-        lambda: js.lars(0.2, weight_decay=0.1, momentum=lambda t: 0.9 * ((t < 10) | (t >= 20)), dampening=0.2),
-        "pytorch_optimizer.LARS",
-        dict(lr=0.2, weight_decay=0.1, momentum=0.9, dampening=0.2),
-        torch_scheduler=torch_group_schedule("momentum", lambda t: 0.9 * ((t < 10) or (t >= 20))),
+    "lars_momentum_schedule": _lars_case(
+        learning_rate=0.2, weight_decay=0.1, momentum=lambda t: 0.9 * ((t < 10) | (t >= 20)), dampening=0.2
     ),
 }
 

@@ -10,28 +10,22 @@ from tests.optim_checks import (
     assert_one_trace_setting_hyperparams_in_jit,
     first_changed_update,
 )
-from tests.optim_parity import TORCH_STEPLR, Case, rising_beta1, steplr, torch_betas
+from tests.optim_db import TORCH_STEPLR, rising_beta1, steplr
+from tests.optim_parity import ParityCase
 from tests.reference_parity import assert_defaults_match_reference, reference_parity_tests
 
+
+def _lion_case(torch_scheduler=None, **kwargs):
+    return ParityCase(kwargs, torch_scheduler=torch_scheduler, make=js.lion, torch_optimizer="lion_pytorch.Lion")
+
+
 CASES = {
-    "lion_default": Case(lambda: js.lion(), "lion_pytorch.Lion", {}),
-    "lion_weight_decay": Case(
-        lambda: js.lion(3e-2, betas=(0.8, 0.95), weight_decay=0.5),
-        "lion_pytorch.Lion",
-        dict(lr=3e-2, betas=(0.8, 0.95), weight_decay=0.5),
+    "lion_default": _lion_case(),
+    "lion_weight_decay": _lion_case(learning_rate=3e-2, betas=(0.8, 0.95), weight_decay=0.5),
+    "lion_decoupled_weight_decay_steplr": _lion_case(
+        TORCH_STEPLR, learning_rate=steplr(2e-2), weight_decay=1e-2, decoupled_weight_decay=True
     ),
-    "lion_decoupled_weight_decay_steplr": Case(
-        lambda: js.lion(steplr(2e-2), weight_decay=1e-2, decoupled_weight_decay=True),
-        "lion_pytorch.Lion",
-        dict(lr=2e-2, weight_decay=1e-2, decoupled_weight_decay=True),
-        torch_scheduler=TORCH_STEPLR,
-    ),
-    "lion_beta1_schedule": Case(
-        lambda: js.lion(1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1),
-        "lion_pytorch.Lion",
-        dict(lr=1e-2, betas=(rising_beta1(0), 0.99), weight_decay=0.1),
-        torch_scheduler=torch_betas(rising_beta1, lambda epoch: 0.99),
-    ),
+    "lion_beta1_schedule": _lion_case(learning_rate=1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1),
 }
 
 test_matches_golden_reference_trajectory, test_matches_live_reference = reference_parity_tests(CASES)

@@ -17,7 +17,8 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -67,7 +68,20 @@ _sizes = st.integers(1, 200)
 def _decays(draw) -> ScheduleCase:
     init = draw(_values)
     gamma = draw(st.floats(0.1, 1.0).map(lambda x: round(x, 3)))
-    kind = draw(st.sampled_from(["step", "multistep", "exponential", "inverse_time", "natural_exp", "inverse_sqrt", "polynomial", "cosine_decay"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "step",
+                "multistep",
+                "exponential",
+                "inverse_time",
+                "natural_exp",
+                "inverse_sqrt",
+                "polynomial",
+                "cosine_decay",
+            ]
+        )
+    )
     decreasing = dict(lower=0.0, upper=init, monotone="decreasing")
     if kind == "step":
         return _case("step_decay", (init, draw(_sizes)), {"gamma": gamma}, **decreasing)
@@ -86,9 +100,18 @@ def _decays(draw) -> ScheduleCase:
         end = round(init * draw(_fractions), 6)
         cycle = draw(st.booleans())
         kwargs = {"end_value": end, "power": draw(st.floats(0.5, 3.0).map(lambda x: round(x, 2))), "cycle": cycle}
-        return _case("polynomial_decay", (init, draw(_sizes)), kwargs, lower=end, upper=init, monotone=None if cycle else "decreasing")
+        return _case(
+            "polynomial_decay",
+            (init, draw(_sizes)),
+            kwargs,
+            lower=end,
+            upper=init,
+            monotone=None if cycle else "decreasing",
+        )
     alpha = draw(_fractions)
-    return _case("cosine_decay", (init, draw(_sizes)), {"alpha": alpha}, lower=alpha * init, upper=init, monotone="decreasing")
+    return _case(
+        "cosine_decay", (init, draw(_sizes)), {"alpha": alpha}, lower=alpha * init, upper=init, monotone="decreasing"
+    )
 
 
 @st.composite
@@ -99,20 +122,32 @@ def _periodic(draw, exact_period: bool = False) -> ScheduleCase:
     kind = draw(st.sampled_from(kinds))
     if kind == "annealing":
         t_max = draw(_sizes)
-        return _case("cosine_annealing", (init, t_max), {"eta_min": eta_min}, lower=eta_min, upper=init, period=2 * t_max)
+        return _case(
+            "cosine_annealing", (init, t_max), {"eta_min": eta_min}, lower=eta_min, upper=init, period=2 * t_max
+        )
     if kind == "warm_restarts":
         t_0, t_mult = draw(_sizes), draw(st.integers(1, 1 if exact_period else 3))
         return _case(
-            "cosine_annealing_warm_restarts", (init, t_0), {"t_mult": t_mult, "eta_min": eta_min},
-            lower=eta_min, upper=init, period=t_0 if t_mult == 1 else None,
+            "cosine_annealing_warm_restarts",
+            (init, t_0),
+            {"t_mult": t_mult, "eta_min": eta_min},
+            lower=eta_min,
+            upper=init,
+            period=t_0 if t_mult == 1 else None,
         )
     if kind == "tf_restarts":
         alpha = draw(_fractions)
-        kwargs = {"t_mul": draw(st.sampled_from([1.0, 1.5, 2.0])), "m_mul": draw(st.sampled_from([0.5, 0.9, 1.0])), "alpha": alpha}
+        kwargs = {
+            "t_mul": draw(st.sampled_from([1.0, 1.5, 2.0])),
+            "m_mul": draw(st.sampled_from([0.5, 0.9, 1.0])),
+            "alpha": alpha,
+        }
         return _case("cosine_decay_restarts", (init, draw(_sizes)), kwargs, lower=alpha * init, upper=init)
     alpha, beta = draw(_fractions), draw(st.floats(0.0, 0.01).map(lambda x: round(x, 4)))
     kwargs = {"num_periods": draw(st.sampled_from([0.5, 1.0, 2.5])), "alpha": alpha, "beta": beta}
-    return _case("linear_cosine_decay", (init, draw(_sizes)), kwargs, lower=beta * init, upper=(1 + alpha + beta) * init)
+    return _case(
+        "linear_cosine_decay", (init, draw(_sizes)), kwargs, lower=beta * init, upper=(1 + alpha + beta) * init
+    )
 
 
 @st.composite
@@ -131,7 +166,11 @@ def _cyclic(draw, exact_period: bool = False) -> ScheduleCase:
         description = _call(kind, **{names[0]: base, names[1]: peak}, **kwargs)
         return ScheduleCase(description, schedule, lower=base, upper=peak, period=period)
     total = draw(st.integers(10, 500))
-    kwargs = {"pct_start": draw(st.floats(0.1, 0.45).map(lambda x: round(x, 2))), "anneal_strategy": draw(st.sampled_from(["cos", "linear"])), "three_phase": draw(st.booleans())}
+    kwargs = {
+        "pct_start": draw(st.floats(0.1, 0.45).map(lambda x: round(x, 2))),
+        "anneal_strategy": draw(st.sampled_from(["cos", "linear"])),
+        "three_phase": draw(st.booleans()),
+    }
     if kind == "one_cycle":
         div, final_div = draw(st.sampled_from([5.0, 25.0])), draw(st.sampled_from([10.0, 1e4]))
         kwargs.update(div_factor=div, final_div_factor=final_div)
@@ -146,8 +185,14 @@ def _piecewise(draw) -> ScheduleCase:
     values = [draw(_values) for _ in range(len(boundaries) + 1)]
     kind = draw(st.sampled_from(["piecewise_constant", "piecewise_linear", "linear", "constant"]))
     if kind == "linear":
-        return _case("linear", (values[0], values[1], draw(_sizes)), {}, lower=min(values[:2]), upper=max(values[:2]),
-                     monotone="decreasing" if values[1] <= values[0] else "increasing")
+        return _case(
+            "linear",
+            (values[0], values[1], draw(_sizes)),
+            {},
+            lower=min(values[:2]),
+            upper=max(values[:2]),
+            monotone="decreasing" if values[1] <= values[0] else "increasing",
+        )
     if kind == "constant":
         return _case("constant", (values[0],), {}, lower=values[0], upper=values[0], monotone="decreasing")
     values = values if kind == "piecewise_constant" else values[: len(boundaries)]
@@ -175,14 +220,20 @@ def combined_schedules(
         return ScheduleCase(
             f"warmup({first.description}, {steps}, start_value={start!r})",
             js.schedules.warmup(first.schedule, steps, start_value=start),
-            lower=min(start, first.lower), upper=max(start, first.upper), continuous_at=(steps,),
+            lower=min(start, first.lower),
+            upper=max(start, first.upper),
+            continuous_at=(steps,),
         )
     if kind == "per_epoch":
         n = draw(st.integers(1, 20))
         period = first.period * n if first.period else None
         return ScheduleCase(
-            f"per_epoch({first.description}, {n})", js.schedules.per_epoch(first.schedule, n),
-            lower=first.lower, upper=first.upper, monotone=first.monotone, period=period,
+            f"per_epoch({first.description}, {n})",
+            js.schedules.per_epoch(first.schedule, n),
+            lower=first.lower,
+            upper=first.upper,
+            monotone=first.monotone,
+            period=period,
         )
     second = draw(inner)
     if kind == "join":
@@ -190,12 +241,14 @@ def combined_schedules(
         return ScheduleCase(
             f"join([{first.description}, {second.description}], [{boundary}])",
             js.schedules.join([first.schedule, second.schedule], [boundary]),
-            lower=min(first.lower, second.lower), upper=max(first.upper, second.upper),
+            lower=min(first.lower, second.lower),
+            upper=max(first.upper, second.upper),
         )
     return ScheduleCase(
         f"product({first.description}, {second.description})",
         js.schedules.product(first.schedule, second.schedule),
-        lower=first.lower * second.lower, upper=first.upper * second.upper,
+        lower=first.lower * second.lower,
+        upper=first.upper * second.upper,
         monotone="decreasing" if first.monotone == second.monotone == "decreasing" else None,
     )
 
@@ -255,9 +308,19 @@ _flag = st.booleans()
 # here are the table's first-order optimizers and that every argument exists.
 OPTIMIZER_ARGUMENTS: dict[str, dict[str, st.SearchStrategy]] = {
     "sgd": {"momentum": st.sampled_from([0.0, 0.5, 0.9]), "weight_decay": _decay, "maximize": st.just(False)},
-    "asgd": {"lambd": st.sampled_from([1e-4, 1e-2]), "alpha": st.sampled_from([0.5, 0.75]), "t0": st.sampled_from([1.0, 1e6]), "weight_decay": _decay},
+    "adafactor": {"beta2_decay": st.sampled_from([-0.8, -0.5]), "weight_decay": _decay},
+    "asgd": {
+        "lambd": st.sampled_from([1e-4, 1e-2]),
+        "alpha": st.sampled_from([0.5, 0.75]),
+        "t0": st.sampled_from([1.0, 1e6]),
+        "weight_decay": _decay,
+    },
     "rprop": {"etas": st.just((0.5, 1.2)), "step_sizes": st.sampled_from([(1e-6, 50.0), (1e-4, 1.0)])},
-    "adagrad": {"lr_decay": st.sampled_from([0.0, 1e-3]), "weight_decay": _decay, "initial_accumulator_value": st.sampled_from([0.0, 0.1])},
+    "adagrad": {
+        "lr_decay": st.sampled_from([0.0, 1e-3]),
+        "weight_decay": _decay,
+        "initial_accumulator_value": st.sampled_from([0.0, 0.1]),
+    },
     "adadelta": {"rho": _beta, "weight_decay": _decay},
     "rmsprop": {"alpha": _beta, "momentum": st.sampled_from([0.0, 0.9]), "centered": _flag, "weight_decay": _decay},
     "adam": {"betas": st.tuples(_beta, _beta), "weight_decay": _decay, "amsgrad": _flag},
@@ -270,7 +333,9 @@ OPTIMIZER_ARGUMENTS: dict[str, dict[str, st.SearchStrategy]] = {
 
 
 @st.composite
-def optimizers(draw, names: Sequence[str] | None = None, learning_rate: st.SearchStrategy[float] = _small_lr) -> OptimizerCase:
+def optimizers(
+    draw, names: Sequence[str] | None = None, learning_rate: st.SearchStrategy[float] = _small_lr
+) -> OptimizerCase:
     """Valid configurations of the first-order optimizers (``names`` restricts which)."""
     name = draw(st.sampled_from(sorted(names or OPTIMIZER_ARGUMENTS)))
     kwargs = {"learning_rate": draw(learning_rate)}

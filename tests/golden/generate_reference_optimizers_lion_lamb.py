@@ -16,7 +16,8 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from tests.reference_parity import GOLDEN, run_reference  # noqa: E402
+from tests.optim_parity import run_torch  # noqa: E402
+from tests.reference_parity import GOLDEN  # noqa: E402
 
 
 def main() -> None:
@@ -25,7 +26,7 @@ def main() -> None:
     trajectories = {}
     for path in sorted(HERE.parent.glob("test_reference_*.py")):
         for name, case in importlib.import_module(f"tests.{path.stem}").CASES.items():
-            trajectories[name] = run_reference(case)
+            trajectories[name] = run_torch(case)
     np.savez_compressed(GOLDEN, **trajectories)
     print(f"wrote {len(trajectories)} trajectories to {GOLDEN}")
 
