@@ -7,6 +7,7 @@ python -m jaxsched table "step_decay(0.1, 5)" "cosine_annealing(0.1, 10)" --step
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 
 from jaxsched._plot import format_table, plot, schedule_values
@@ -27,10 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         schedules = {spec: parse_schedule(spec) for spec in args.specs}
         if args.command == "plot":
-            plot(schedules, args.steps, path=args.output, log_scale=args.log)
-            print(f"wrote {args.output}")
+            # matplotlib adds ".png" to a name without a suffix: report the file it really writes
+            output = args.output if pathlib.Path(args.output).suffix else f"{args.output}.png"
+            plot(schedules, args.steps, path=output, log_scale=args.log)
+            print(f"wrote {output}")
         else:
             print(format_table(schedule_values(schedules, args.steps)))
+    except OSError as error:
+        print(f"error: cannot write {error.filename or args.output}: {error.strerror or error}", file=sys.stderr)
+        return 2
     except (SpecError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

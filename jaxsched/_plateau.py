@@ -184,6 +184,8 @@ def reduce_on_plateau(
         )
 
     def update(state: PlateauState, metric: Any) -> PlateauState:
+        if metric is None or isinstance(metric, (str, bytes)):
+            raise TypeError(f"metric must be a real number (the monitored quantity), got {metric!r}")
         metric = jnp.asarray(metric, state.best.dtype)
         if metric.ndim != 0:
             raise ValueError(

@@ -296,3 +296,48 @@ def test_cosine_annealing_with_a_half_period_beyond_half_the_step_range():
     np.testing.assert_allclose(
         S.cosine_annealing(1.0, 2**30)(jnp.asarray([0, 2**29, 2**30])), [1.0, 0.5, 0.0], atol=1e-6
     )
+
+
+def test_counts_that_meet_an_int32_counter_are_bounded():
+    with pytest.raises(ValueError, match="max_consecutive_skips must be an integer >= 1 and <= 2147483647"):
+        js.skip_non_finite(js.sgd(0.1), max_consecutive_skips=2**31)
+    with pytest.raises(ValueError, match="max_iter must be an integer >= 1 and <= 2147483647"):
+        js.lbfgs(max_iter=2**31)
+
+
+# --- 12: skip_non_finite counts what it skipped ----------------------------------------------------
+
+
+def test_a_step_given_up_on_is_not_counted_as_skipped():
+    tx = js.skip_non_finite(js.sgd(0.1), max_consecutive_skips=2)
+    state = tx.init(PARAMS)
+    for _ in range(4):  # skipped, skipped, then applied (given up on) twice
+        _, state = tx.update({"w": jnp.full(3, jnp.nan)}, state, PARAMS)
+    assert int(state.total_skips) == 2
+
+
+# --- 15, 16: the plateau's metric and the command line ---------------------------------------------
+
+
+def test_plateau_refuses_a_missing_metric():
+    plateau = js.reduce_on_plateau()
+    with pytest.raises(TypeError, match="metric must be a real number"):
+        plateau.update(plateau.init(0.1), None)
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    from jaxsched.__main__ import main
+
+    assert main(["plot", "step_decay(0.1, 5)", "--steps", "10", "-o", str(tmp_path / "missing" / "x.png")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["table", "step_decay(0.1, 1000000000000)", "--steps", "3"]) == 2
+    assert "step_size must be an integer" in capsys.readouterr().err
+
+
+def test_cli_reports_the_file_it_writes(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from jaxsched.__main__ import main
+
+    assert main(["plot", "step_decay(0.1, 5)", "--steps", "10", "-o", str(tmp_path / "lr")]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'lr.png'}"
+    assert (tmp_path / "lr.png").exists()

@@ -27,6 +27,8 @@ Schedule = Callable[[Any], jax.Array]
 ScalarOrSchedule = float | jax.Array | Schedule
 
 STEP_DTYPE = jnp.int32
+# the largest step a counter holds (counters saturate there); no step count may exceed it
+MAX_STEP = int(jnp.iinfo(STEP_DTYPE).max)
 
 
 class TransformInitFn(Protocol):

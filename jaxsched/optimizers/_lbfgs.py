@@ -17,6 +17,7 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from jaxsched.core._base import (
+    MAX_STEP,
     STEP_DTYPE,
     GradientTransformation,
     ScalarOrSchedule,
@@ -403,9 +404,9 @@ def lbfgs(
         params = js.apply_updates(params, updates)
     """
     check_nonnegative("learning_rate", learning_rate)
-    max_iter = check_int("max_iter", max_iter, low=1)
+    max_iter = check_int("max_iter", max_iter, low=1, high=MAX_STEP)
     if max_eval is not None:
-        max_eval = check_int("max_eval", max_eval, low=1)
+        max_eval = check_int("max_eval", max_eval, low=1, high=MAX_STEP)
     check_nonnegative("tolerance_grad", tolerance_grad)
     check_nonnegative("tolerance_change", tolerance_change)
     history_size = check_int("history_size", history_size, low=1)

@@ -16,10 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsched.core._base import hyperparam_dtype
+from jaxsched.core._base import MAX_STEP, hyperparam_dtype
 from jaxsched.core._validation import check_int, check_number
-
-MAX_STEP = int(np.iinfo(np.int32).max)
 
 
 def as_step(step: Any) -> jax.Array:

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._base import GradientTransformation, OptState, call_update, increment_step, zero_step
+from jaxsched.core._base import MAX_STEP, GradientTransformation, OptState, call_update, increment_step, zero_step
 from jaxsched.core._validation import check_int, check_transformation
 
 
@@ -47,7 +47,7 @@ def skip_non_finite(
     """
     check_transformation("skip_non_finite's transform", transform)
     if max_consecutive_skips is not None:
-        max_consecutive_skips = check_int("max_consecutive_skips", max_consecutive_skips, low=1)
+        max_consecutive_skips = check_int("max_consecutive_skips", max_consecutive_skips, low=1, high=MAX_STEP)
 
     def init(params):
         return SkipNonFiniteState(transform.init(params), zero_step(), zero_step())
@@ -63,7 +63,8 @@ def skip_non_finite(
         return new_updates, SkipNonFiniteState(
             inner_state,
             jnp.where(finite, 0, increment_step(state.consecutive_skips)).astype(state.consecutive_skips.dtype),
-            jnp.where(finite, state.total_skips, increment_step(state.total_skips)).astype(state.total_skips.dtype),
+            # a step given up on is applied, not skipped
+            jnp.where(apply, state.total_skips, increment_step(state.total_skips)).astype(state.total_skips.dtype),
         )
 
     return GradientTransformation(init, update)
