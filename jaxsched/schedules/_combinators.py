@@ -118,7 +118,8 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
 
     Args:
       schedule: the schedule in epochs.
-      steps_per_epoch: integer >= 1.
+      steps_per_epoch: integer >= 1: torch's ``len(loader)``, which is ``math.ceil(n / batch_size)``,
+        or ``n // batch_size`` only when the loader drops the last partial batch (``drop_last=True``).
 
     Example::
 
