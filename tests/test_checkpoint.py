@@ -438,7 +438,15 @@ def test_the_v1_fixture_loads_bit_for_bit():
     like = write_checkpoint_v1.states_after_three_updates()
     loaded = js.load_state(FIXTURE_V1, like=like)
     assert jax.tree.structure(loaded) == jax.tree.structure(like)
-    assert bitwise_equal(loaded, like)
+    # the stored bytes, leaf for leaf (the v1 leaves come in the same order as today's)
+    with zipfile.ZipFile(FIXTURE_V1) as archive:
+        stored = [np.load(archive.open(f"leaf_{i}.npy")) for i in range(len(jax.tree.leaves(like)))]
+    for leaf, raw in zip(jax.tree.leaves(loaded), stored, strict=True):
+        assert np.array_equal(np.asarray(leaf).reshape(-1).view(np.uint8), raw)
+    # and the same states as today's code computes, up to the float32 roundings this round changed
+    # (torch's squaring order, RAdam's rho_t, decoupled decay's factor)
+    for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(like), strict=True):
+        np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=1e-5, atol=1e-7)
     assert js.checkpoint_info(FIXTURE_V1)["format"] == "jaxsched-state-v1"
 
 
