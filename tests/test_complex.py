@@ -33,9 +33,16 @@ def test_matches_live_torch(name):
 
 def test_every_optimizer_that_torch_runs_on_complex_parameters_has_a_case():
     covered = {optimizer for optimizer, _ in CASES.values()}
-    # refused as torch refuses (sparse_adam, lbfgs), or as their reference packages' complex math is
-    # not mirrored (lion, lamb, lars, prodigy, schedule-free)
-    refused = {"sparse_adam", "lbfgs", "lion", "lamb", "lars", "prodigy", "schedule_free_adamw", "schedule_free_sgd"}
+    # refused as torch refuses (sparse_adam, adafactor, muon; lbfgs, see the README), or as their reference
+    # packages' complex math is not mirrored (lion, lamb, lars, prodigy, schedule-free)
+    refused = {"sparse_adam", "lbfgs", "adafactor", "muon"} | {
+        "lion",
+        "lamb",
+        "lars",
+        "prodigy",
+        "schedule_free_adamw",
+        "schedule_free_sgd",
+    }
     helpers = {"asgd_averaged_params", "schedule_free_eval_params"}
     assert covered | refused == set(js.optimizers.__all__) - helpers - {
         n for n in js.optimizers.__all__ if n[0].isupper()
