@@ -93,10 +93,12 @@ def test_checkpoint_round_trips_complex_state(tmp_path):
     jax.tree.map(np.testing.assert_array_equal, loaded, state)
 
 
-@pytest.mark.parametrize("make", [js.sparse_adam, js.lbfgs], ids=["sparse_adam", "lbfgs"])
+@pytest.mark.parametrize(
+    "make", [js.sparse_adam, js.lbfgs, js.adafactor, js.muon], ids=["sparse_adam", "lbfgs", "adafactor", "muon"]
+)
 def test_refused_where_torch_has_no_complex_math(make):
     with pytest.raises(ValueError, match=r"\['z'\] is complex"):
-        make().init({"w": jnp.ones(2), "z": jnp.ones(2, jnp.complex64)})
+        make().init({"w": jnp.ones((2, 2)), "z": jnp.ones((2, 2), jnp.complex64)})
 
 
 def test_clip_refuses_complex_gradients_and_global_norm_uses_the_modulus():

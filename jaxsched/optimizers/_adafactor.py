@@ -192,4 +192,5 @@ def adafactor(
         functools.partial(scale_by_adafactor, with_weight_decay=not is_zero(weight_decay)),
         dict(learning_rate=learning_rate, beta2_decay=beta2_decay, eps=(eps1, eps2), d=d, weight_decay=weight_decay),
         maximize=maximize,
+        supports_complex=False,
     )

@@ -207,4 +207,5 @@ def muon(
             eps=eps,
         ),
         decoupled_weight_decay=True,
+        supports_complex=False,
     )
