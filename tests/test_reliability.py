@@ -341,3 +341,12 @@ def test_cli_reports_the_file_it_writes(tmp_path, capsys):
     assert main(["plot", "step_decay(0.1, 5)", "--steps", "10", "-o", str(tmp_path / "lr")]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'lr.png'}"
     assert (tmp_path / "lr.png").exists()
+
+
+# --- 11: one_cycle's linear anneal ends where torch's does -----------------------------------------
+
+
+def test_linear_one_cycle_ends_at_its_final_value_in_float32():
+    final = 0.1 / 25.0 / 1e4  # torch: initial_lr / final_div_factor
+    values = S.one_cycle(0.1, 1000, anneal_strategy="linear")(jnp.asarray([999, 5000]))
+    np.testing.assert_allclose(values, final, rtol=1e-6)  # the plain formula gave 4.0233e-7
