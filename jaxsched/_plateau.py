@@ -36,6 +36,20 @@ from jaxsched.core._validation import check_choice, check_int, check_nonnegative
 from jaxsched.schedules._step import check_step_count
 
 _COUNTER_MAX = int(jnp.iinfo(STEP_DTYPE).max)
+# A learning rate that is still being reduced after this many reductions (a factor very close to 1
+# with eps = 0) gets its eps test in the state's precision instead of a precomputed count.
+_MAX_COUNTED_REDUCTIONS = 1_000_000
+_UNCOUNTED = -1
+
+
+def _torch_reductions(lr: float, floor: float, factor: float, eps: float) -> int:
+    """How many reductions torch's ``_reduce_lr`` applies to ``lr`` before it refuses one, in float64."""
+    for count in range(_MAX_COUNTED_REDUCTIONS):
+        new_lr = max(lr * factor, floor)
+        if not lr - new_lr > eps:
+            return count
+        lr = new_lr
+    return _UNCOUNTED
 
 
 class PlateauState(NamedTuple):
@@ -47,6 +61,12 @@ class PlateauState(NamedTuple):
       num_bad_epochs: consecutive metrics that were not better than ``best`` (int32).
       cooldown_counter: metrics left during which bad epochs are ignored after a reduction (int32).
       last_epoch: number of metrics seen (int32), torch's ``last_epoch``.
+      reductions_left: per learning rate (the structure of ``lr``, int32), how many more reductions
+        torch applies before its ``lr - new_lr > eps`` test first refuses one. ``init`` works it out
+        in float64 as torch does, so the decision is torch's even when ``lr`` is float32 (where
+        ``0.01 - 0.01 * 0.9 > 1e-3`` holds, although it does not in float64). ``-1`` when ``init``
+        was given traced values (or torch would go on for more than a million reductions): the
+        test is then evaluated in ``lr``'s own precision.
     """
 
     lr: PyTree
@@ -54,6 +74,7 @@ class PlateauState(NamedTuple):
     num_bad_epochs: jax.Array
     cooldown_counter: jax.Array
     last_epoch: jax.Array
+    reductions_left: PyTree
 
 
 class Plateau(NamedTuple):
@@ -162,9 +183,22 @@ def reduce_on_plateau(
             return metric < (best * (1.0 - threshold) if threshold_mode == "rel" else best - threshold)
         return metric > (best * (1.0 + threshold) if threshold_mode == "rel" else best + threshold)
 
-    def reduced(lr, floor, reduce):
+    def reduced(lr, floor, reductions_left, reduce):
         new_lr = jnp.maximum(lr * factor, floor).astype(lr.dtype)
-        return jnp.where(reduce & (lr - new_lr > eps), new_lr, lr)
+        applied = reduce & jnp.where(reductions_left == _UNCOUNTED, lr - new_lr > eps, reductions_left > 0)
+        return jnp.where(applied, new_lr, lr), jnp.where(
+            applied & (reductions_left > 0), reductions_left - 1, reductions_left
+        )
+
+    def reductions_left(lr, floor):
+        try:
+            lr, floor = float(lr), float(floor)
+        except jax.errors.ConcretizationTypeError:
+            return jnp.asarray(_UNCOUNTED, STEP_DTYPE)
+        return jnp.asarray(_torch_reductions(lr, floor, factor, eps), STEP_DTYPE)
+
+    def floors_like(lr):
+        return min_lr if per_group_min_lr else jax.tree.map(lambda _: min_lr, lr)
 
     def init(lr: PyTree) -> PlateauState:
         _check_leaves_nonnegative("lr", lr)
@@ -181,6 +215,7 @@ def reduce_on_plateau(
             num_bad_epochs=zero,
             cooldown_counter=zero,
             last_epoch=zero,
+            reductions_left=jax.tree.map(reductions_left, lr, floors_like(lr)),
         )
 
     def update(state: PlateauState, metric: Any) -> PlateauState:
@@ -198,9 +233,17 @@ def reduce_on_plateau(
         cooldown_counter = jnp.where(in_cooldown, state.cooldown_counter - 1, state.cooldown_counter)
         num_bad_epochs = jnp.where(in_cooldown, 0, num_bad_epochs)
         reduce = num_bad_epochs > patience
-        floors = min_lr if per_group_min_lr else jax.tree.map(lambda _: min_lr, state.lr)
+        lr_and_left = jax.tree.map(
+            lambda lr, floor, left: reduced(lr, floor, left, reduce),
+            state.lr,
+            floors_like(state.lr),
+            state.reductions_left,
+        )
+        lr_structure = jax.tree.structure(state.lr)
+        lr, left = jax.tree.transpose(lr_structure, jax.tree.structure((0, 0)), lr_and_left)
         return PlateauState(
-            lr=jax.tree.map(lambda lr, floor: reduced(lr, floor, reduce), state.lr, floors),
+            lr=lr,
+            reductions_left=left,
             best=best,
             num_bad_epochs=jnp.where(reduce, 0, num_bad_epochs).astype(STEP_DTYPE),
             cooldown_counter=jnp.where(reduce, cooldown, cooldown_counter).astype(STEP_DTYPE),

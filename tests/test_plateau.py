@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import jaxsched as js
-from tests.golden.generate_plateau import CASES, FIELDS, GOLDEN, metric_sequence, run_torch
+from tests.golden.generate_plateau import CASES, EPS_TIES, FIELDS, GOLDEN, TIE_METRICS, metric_sequence, run_torch
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
@@ -152,6 +152,35 @@ def test_float32_decisions_match_torch_on_golden_sequences():
         np.testing.assert_allclose(ours["lr"], golden[f"{name}/lr"], rtol=1e-6, atol=1e-30, err_msg=name)
 
 
+@pytest.mark.parametrize("name", sorted(EPS_TIES))
+def test_float32_eps_test_takes_torchs_float64_decision(name):
+    kwargs, lr = EPS_TIES[name]
+    kwargs = dict(kwargs, patience=0)
+    expected = np.load(GOLDEN)[f"{name}/lr"]
+    if HAS_TORCH:
+        np.testing.assert_array_equal(run_torch(kwargs, (lr,), TIE_METRICS)["lr"], expected)
+    lr32, floor32 = np.float32(lr), np.float32(kwargs.get("min_lr", 0.0))
+    float32_reduces = lr32 - max(lr32 * np.float32(kwargs["factor"]), floor32) > np.float32(kwargs["eps"])
+    assert float32_reduces != (expected[1, 0] != lr), "the case must be one that float32 decides differently"
+    np.testing.assert_allclose(run_jax(kwargs, (lr,), TIE_METRICS)["lr"], expected, rtol=1e-7)
+
+
+def test_reductions_left_counts_down_and_traced_init_decides_in_state_precision():
+    plateau = js.reduce_on_plateau(factor=0.5, patience=0, min_lr=0.01)
+    state = plateau.init(0.1)
+    assert int(state.reductions_left) == 4  # 0.05, 0.025, 0.0125, 0.01, then 0.01 - 0.01 <= eps
+    state = plateau.update(state, 1.0)  # the first metric is the best so far: no reduction
+    for expected_left in (3, 2, 1, 0, 0):
+        state = plateau.update(state, 1.0)
+        assert int(state.reductions_left) == expected_left
+    assert float(state.lr) == pytest.approx(0.01)
+    traced = jax.jit(plateau.init)(0.1)
+    assert int(traced.reductions_left) == -1
+    for _ in range(6):
+        traced = plateau.update(traced, 2.0)
+    assert float(traced.lr) == pytest.approx(0.01) and int(traced.reductions_left) == -1
+
+
 _configs = st.fixed_dictionaries(
     {
         "mode": st.sampled_from(["min", "max"]),
@@ -213,7 +242,7 @@ def test_nan_metric_is_a_bad_epoch_and_first_finite_metric_is_best():
 def test_state_fields_dtypes_and_structure():
     plateau = js.reduce_on_plateau()
     state = plateau.init({"base": 0.1, "head": 0.01})
-    assert state._fields == ("lr", "best", "num_bad_epochs", "cooldown_counter", "last_epoch")
+    assert state._fields == ("lr", "best", "num_bad_epochs", "cooldown_counter", "last_epoch", "reductions_left")
     assert set(state.lr) == {"base", "head"} and state.lr["base"].dtype == jnp.float32
     assert state.best.dtype == jnp.float32
     for counter in (state.num_bad_epochs, state.cooldown_counter, state.last_epoch):

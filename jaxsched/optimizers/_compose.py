@@ -71,7 +71,6 @@ def torch_optimizer(
     """
     fixed = {name for name in off_when_zero if name in hyperparams and is_zero(hyperparams[name])}
     math_arguments = () if math is None else tuple(n for n in inspect.signature(math).parameters if n in hyperparams)
-    decay = "weight_decay" in hyperparams and "weight_decay" not in fixed and "weight_decay" not in math_arguments
     applies_learning_rate = "learning_rate" in math_arguments
     decay = "weight_decay" in hyperparams and "weight_decay" not in fixed and "weight_decay" not in math_arguments
 

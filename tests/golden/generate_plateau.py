@@ -60,6 +60,15 @@ CASES = {
     ),
 }
 
+# lr, factor, eps (and min_lr) where torch's float64 test ``lr - new_lr > eps`` and the same test in
+# float32 disagree, in both directions (found by a search over round values). Each runs a constant
+# metric with patience 0, so a reduction is due at every step after the first.
+EPS_TIES = {
+    "tie_float32_would_reduce": (dict(factor=0.9, eps=1e-3), 0.01),
+    "tie_float32_would_refuse": (dict(factor=0.1, eps=0.009), 0.01),
+    "tie_at_min_lr": (dict(factor=0.1, eps=0.03, min_lr=0.07), 0.1),
+}
+TIE_METRICS = np.ones(6)
 
 _STRETCHES = ["improving", "noisy", "constant", "nan", "inf", "jump"]
 
@@ -119,6 +128,8 @@ def main() -> None:
         arrays[f"{name}/metrics"] = metrics
         for field, values in run_torch(case.kwargs, case.lrs, metrics).items():
             arrays[f"{name}/{field}"] = values
+    for name, (kwargs, lr) in EPS_TIES.items():
+        arrays[f"{name}/lr"] = run_torch(dict(kwargs, patience=0), (lr,), TIE_METRICS)["lr"]
     np.savez_compressed(GOLDEN, **arrays)
     print(f"wrote {len(CASES)} cases to {GOLDEN}")
 
