@@ -50,6 +50,11 @@ from jaxsched._sharding import shard_state as shard_state
 from jaxsched._sharding import zero1_shardings as zero1_shardings
 from jaxsched._spec import SpecError as SpecError
 from jaxsched._spec import parse_schedule as parse_schedule
+from jaxsched._torch_state import TorchStateDictError as TorchStateDictError
+from jaxsched._torch_state import from_torch_state_dict as from_torch_state_dict
+from jaxsched._torch_state import plateau_from_torch_state_dict as plateau_from_torch_state_dict
+from jaxsched._torch_state import plateau_to_torch_state_dict as plateau_to_torch_state_dict
+from jaxsched._torch_state import to_torch_state_dict as to_torch_state_dict
 from jaxsched._training import (
     AccumulateState as AccumulateState,
 )
@@ -283,6 +288,7 @@ __all__ = [
     "PlateauState",
     "SkipNonFiniteState",
     "SpecError",
+    "TorchStateDictError",
     "accumulate",
     "add_weight_decay",
     "checkpoint_info",
@@ -290,11 +296,14 @@ __all__ = [
     "clip_by_global_norm",
     "ema",
     "describe",
+    "from_torch_state_dict",
     "label_decay",
     "load_state",
     "low_precision_state",
     "param_groups",
     "parse_schedule",
+    "plateau_from_torch_state_dict",
+    "plateau_to_torch_state_dict",
     "plot",
     "reduce_on_plateau",
     "save_state",
@@ -305,6 +314,7 @@ __all__ = [
     "shard_state",
     "skip_non_finite",
     "swa",
+    "to_torch_state_dict",
     "transforms",
     "zero1_shardings",
 ]

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxsched.core._base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step
+from jaxsched.core._base import STEP_DTYPE, PyTree, hyperparam_dtype, increment_step, record_components
 from jaxsched.core._validation import check_choice, check_int, check_nonnegative, check_number
 from jaxsched.schedules._step import check_step_count
 
@@ -250,7 +250,17 @@ def reduce_on_plateau(
             last_epoch=increment_step(state.last_epoch),
         )
 
-    return Plateau(init, update)
+    settings = dict(
+        mode=mode,
+        factor=factor,
+        patience=patience,
+        threshold=threshold,
+        threshold_mode=threshold_mode,
+        cooldown=cooldown,
+        min_lr=min_lr,
+        eps=eps,
+    )
+    return record_components(Plateau(init, update), **settings)
 
 
 class PlateauSchedule(NamedTuple):

@@ -24,6 +24,7 @@ from jaxsched.core._base import (
     Params,
     PyTree,
     call_update,
+    record_components,
     tree_zeros_state,
     zero_step,
 )
@@ -188,7 +189,7 @@ def _freezable(grouped: GradientTransformation, labels: Labels) -> GradientTrans
         }
         return new_updates, ParamGroupsState(state.frozen, PartitionState(held))
 
-    return GradientTransformation(init, update)
+    return record_components(GradientTransformation(init, update), partition=grouped)
 
 
 def _frozen_flag(label: str, value: Any) -> jax.Array:

@@ -13,8 +13,9 @@ and jaxsched transforms run inside ``optax.chain``.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -84,6 +85,24 @@ def apply_updates(params: Params, updates: Updates) -> Params:
         return jnp.asarray(p + u).astype(jnp.asarray(p).dtype)
 
     return jax.tree_util.tree_map_with_path(apply, params, updates, is_leaf=lambda x: x is None)
+
+
+# What a transformation was built from, keyed by its update function (a NamedTuple cannot carry
+# attributes): read by code that translates a state to another library's layout (torch state dicts),
+# which needs the flags and schedules that live only in closures.
+_Composite = TypeVar("_Composite")  # a GradientTransformation, or another pure pair with an update (Plateau)
+_COMPONENTS: weakref.WeakKeyDictionary[Callable[..., Any], dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def record_components(tx: _Composite, **components: Any) -> _Composite:
+    """Remember ``components`` (flags, schedules, sub-transformations) as what ``tx`` is made of; returns ``tx``."""
+    _COMPONENTS.setdefault(tx.update, {}).update(components)
+    return tx
+
+
+def components_of(tx: Any) -> dict[str, Any]:
+    """What :func:`record_components` recorded for ``tx`` (empty for a transformation built elsewhere)."""
+    return _COMPONENTS.get(tx.update, {})
 
 
 def accepts_extra_args(tx: GradientTransformation) -> bool:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update
+from jaxsched.core._base import GradientTransformation, OptState, Params, PyTree, call_update, record_components
 from jaxsched.core._packing import Packed
 from jaxsched.core._validation import check_transformation
 
@@ -166,7 +166,7 @@ def partition(transforms: Mapping[str, GradientTransformation], labels: Labels) 
             new_updates = _merge(new_updates, group_updates, keep)
         return new_updates, PartitionState(new_states)
 
-    return GradientTransformation(init, update)
+    return record_components(GradientTransformation(init, update), transforms=transforms, labels=label_tree)
 
 
 def _path_text(path: Sequence[Any]) -> str:

@@ -30,6 +30,7 @@ from jaxsched.core._base import (
     first_difference,
     hyperparam_dtype,
     increment_step,
+    record_components,
     zero_step,
 )
 from jaxsched.core._validation import check_hyperparameter_value, is_schedule
@@ -60,7 +61,7 @@ def _as_hyperparam(value: Any) -> jax.Array:
     return jnp.asarray(value, dtype=hyperparam_dtype())
 
 
-def _scheduled(name: str, schedule: Callable[[Any], Any], step: jax.Array) -> Scheduled:
+def scheduled_value(name: str, schedule: Callable[[Any], Any], step: jax.Array) -> Scheduled:
     value = _as_hyperparam(schedule(step))
     if value.ndim != 0:
         raise ValueError(f"the schedule for {name} must return a scalar, got an array of shape {value.shape}")
@@ -86,7 +87,7 @@ def _initial(name: str, spec: Any, step: jax.Array, fixed: bool) -> Any:
     if type(spec) is tuple:
         return tuple(_initial(f"{name}[{i}]", member, step, fixed) for i, member in enumerate(spec))
     if is_schedule(spec):
-        return _scheduled(name, spec, step)
+        return scheduled_value(name, spec, step)
     return Fixed(_as_hyperparam(spec)) if fixed else _as_hyperparam(spec)
 
 
@@ -94,7 +95,7 @@ def _refresh(name: str, spec: Any, current: Any, step: jax.Array) -> Any:
     if type(spec) is tuple:
         return tuple(_refresh(f"{name}[{i}]", s, c, step) for i, (s, c) in enumerate(zip(spec, current)))
     if is_schedule(spec):
-        return _scheduled(name, spec, step)
+        return scheduled_value(name, spec, step)
     return current
 
 
@@ -186,7 +187,7 @@ def injected(
         values = {name: _refresh(name, spec, state.hyperparams[name], step) for name, spec in hyperparams.items()}
         return new_updates, HyperparamsState(step, values, inner_state)
 
-    return GradientTransformation(init, update)
+    return record_components(GradientTransformation(init, update), hyperparams=hyperparams)
 
 
 def _as_arrays(tree: Any) -> Any:

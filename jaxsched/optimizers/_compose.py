@@ -32,6 +32,7 @@ from jaxsched.core._base import (
     from_real_view,
     identity,
     real_view,
+    record_components,
     torch_gradient,
 )
 from jaxsched.core._hyperparams import injected
@@ -107,4 +108,7 @@ def torch_optimizer(
 
         return GradientTransformation(init, update)
 
-    return injected(build, hyperparams, fixed)
+    # torch's flags for the state-dict converters: maximize and the decay mode here, the math's own
+    # flags (amsgrad, nesterov, centered, ...) bound with functools.partial
+    flags = dict(getattr(math, "keywords", {}), maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+    return record_components(injected(build, hyperparams, fixed), flags=flags)

@@ -24,6 +24,7 @@ from jaxsched.core._base import (
     check_has_params,
     first_complex_leaf,
     increment_step,
+    record_components,
     state_dtype,
 )
 from jaxsched.core._hyperparams import injected
@@ -421,7 +422,14 @@ def lbfgs(
     def build(learning_rate, tolerance_grad, tolerance_change):
         return _scale_by_lbfgs(learning_rate, tolerance_grad, tolerance_change, **static)
 
-    return injected(
+    tx = injected(
         build,
         dict(learning_rate=learning_rate, tolerance_grad=tolerance_grad, tolerance_change=tolerance_change),
     )
+    flags = dict(
+        max_iter=static["max_iter"],
+        max_eval=static["max_eval"],
+        history_size=history_size,
+        line_search_fn=line_search_fn,
+    )
+    return record_components(tx, flags=flags)

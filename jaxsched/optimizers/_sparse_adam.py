@@ -12,7 +12,9 @@ from jaxsched.core._base import (
     GradientTransformation,
     PyTree,
     ScalarOrSchedule,
+    components_of,
     increment_step,
+    record_components,
     tree_zeros_state,
     zero_step,
 )
@@ -37,6 +39,14 @@ class SparseAdamState(NamedTuple):
 
 def _is_bcoo(x) -> bool:
     return isinstance(x, sparse.BCOO)
+
+
+def _dense(grad):
+    if not _is_bcoo(grad):
+        return grad
+    # js.partition hands a group the leaves of other groups as None: a BCOO is a pytree, so it
+    # arrives as BCOO(None, None)
+    return None if grad.data is None else grad.todense()
 
 
 def gradient_presence(grad) -> jax.Array:
@@ -137,8 +147,10 @@ def sparse_adam(
 
     def update(updates, state, params=None, **extra_args):
         # Presence is read before densifying: a BCOO's stored zeros are present, dense zeros are not.
-        present = jax.tree.map(gradient_presence, updates, is_leaf=_is_bcoo)
-        dense = jax.tree.map(lambda g: g.todense() if _is_bcoo(g) else g, updates, is_leaf=_is_bcoo)
+        dense = jax.tree.map(_dense, updates, is_leaf=_is_bcoo)
+        present = jax.tree.map(
+            lambda g, d: None if d is None else gradient_presence(g), updates, dense, is_leaf=_is_bcoo
+        )
         return dense_optimizer.update(dense, state, params, gradient_present=present, **extra_args)
 
-    return GradientTransformation(dense_optimizer.init, update)
+    return record_components(GradientTransformation(dense_optimizer.init, update), **components_of(dense_optimizer))
