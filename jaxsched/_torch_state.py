@@ -161,9 +161,15 @@ def _groups(tx: GradientTransformation, state: Any, params: Any, where: str = "t
     if not isinstance(state, HyperparamsState) or _torch_class(state) is None:
         raise TypeError(
             f"{where} is not a torch.optim optimizer of jaxsched (js.adam, js.sgd, ...) nor a js.partition or "
-            f"js.param_groups of them; its state is {type(state).__name__}"
+            f"js.param_groups of them; its state is {_state_name(state)}"
         )
     return [_Group(None, tx, state, tuple(_leaf_name(path) for path, _ in leaves))]
+
+
+def _state_name(state: Any) -> str:
+    if isinstance(state, HyperparamsState):
+        return f"HyperparamsState(inner_state={type(state.inner_state).__name__})"
+    return type(state).__name__
 
 
 def _torch_class(state: HyperparamsState) -> _TorchClass | None:
@@ -322,7 +328,7 @@ def _group_from_torch(group, torch_group, per_param, leaves, step, where) -> Hyp
             )
     present = {name: state for name, state in per_param.items() if state}
     scheduled = any(isinstance(v, Scheduled) for v in jax.tree.leaves(node.hyperparams, is_leaf=_is_value))
-    if present and len(present) != len(per_param):
+    if present and len(present) != len(per_param) and torch_class.name != "LBFGS":  # LBFGS: on its first parameter
         missing = next(name for name in per_param if name not in present)
         raise TorchStateDictError(
             f"parameter {missing!r} of {where} has no optimizer state in torch (it never received a gradient) "
@@ -448,6 +454,8 @@ def _hyperparams_from_torch(specs, current, torch_group, step, where) -> dict[st
         if isinstance(value, Scheduled):
             ours = scheduled_value(name, spec, jnp.asarray(step, STEP_DTYPE))
             _check_close(f"{name} (scheduled by tx) at step {step}", float(ours.value), theirs, where)
+            # torch's value, which the schedule gives up to rounding: a round trip is then exact
+            ours = Scheduled(jnp.asarray(theirs, hyperparam_dtype()))
             if _torch_key(name) == "lr" and "initial_lr" in torch_group:
                 initial = float(scheduled_value(name, spec, jnp.zeros([], STEP_DTYPE)).value)
                 _check_close(f"{name} (scheduled by tx) at step 0", initial, float(torch_group["initial_lr"]), where)
@@ -549,7 +557,7 @@ def to_torch_state_dict(tx: GradientTransformation, state: Any, params: Any) -> 
         param_groups.append(torch_group)
         step = int(node.step)
         if torch_class.name == "LBFGS":
-            if step > 0:
+            if int(node.inner_state.func_evals) > 0:  # torch has L-BFGS state once it evaluated the loss
                 torch_state[group_ids[0]] = _lbfgs_to_torch(node.inner_state)
             continue
         per_param = _inner_to_torch(node.inner_state, group.slots, step, torch_class)

@@ -8,6 +8,8 @@ torch loads ``js.to_torch_state_dict`` and both continue.
 
 from __future__ import annotations
 
+import copy
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -144,3 +146,312 @@ def test_torch_continues_a_jaxsched_run(name):
     finally:
         torch.set_default_dtype(previous)
     assert_rows_close(ours, theirs, name)
+
+
+# --- round trip: to_torch_state_dict then from_torch_state_dict is the identity -------------------
+
+
+def _trained(case, steps=SPLIT):
+    tx, step = _jax_step(case)
+    params = _jax_params(PARAMS0)
+    state = tx.init(params)
+    for t in range(steps):
+        params, state = step(params, state, _jax_grads(case, params, t))
+    return tx, params, state
+
+
+def assert_identical_states(actual, expected):
+    assert jax.tree.structure(actual) == jax.tree.structure(expected)
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
+        assert np.asarray(a).dtype == np.asarray(e).dtype
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(e))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_round_trip_is_bit_for_bit(name):
+    case = CASES[name]
+    with jax.enable_x64(True):
+        tx, params, state = _trained(case)
+        state_dict = js.to_torch_state_dict(tx, state, params)
+        step = {"step": SPLIT} if case.parity.torch_optimizer == "SGD" else {}
+        assert_identical_states(js.from_torch_state_dict(tx, params, state_dict, **step), state)
+
+
+def test_round_trip_in_float32_and_before_the_first_step():
+    for tx in (js.adam(amsgrad=True), js.sgd(0.1, momentum=0.9), js.adagrad(), js.asgd(), js.adafactor()):
+        params = {"w": jnp.ones((3, 2)), "b": jnp.zeros(2)}
+        state = tx.init(params)
+        assert_identical_states(js.from_torch_state_dict(tx, params, js.to_torch_state_dict(tx, state, params)), state)
+        _, state = tx.update(jax.tree.map(lambda p: p + 0.5, params), state, params)
+        state_dict = js.to_torch_state_dict(tx, state, params)
+        assert_identical_states(js.from_torch_state_dict(tx, params, state_dict, step=1), state)
+
+
+# --- Muon, L-BFGS: their own problems ----------------------------------------------------------------
+
+
+@needs_torch
+def test_muon_resumes_both_ways():
+    import torch
+
+    from tests.test_optim_muon import MATRICES, _grads
+
+    matrices = {k: MATRICES[k] for k in ("a_matrix", "wide", "square")}  # exact in float64 up to 16x8
+    kwargs = dict(learning_rate=0.02, weight_decay=0.1, nesterov=True)
+    torch.set_default_dtype(torch.float64)
+    try:
+        tensors = {k: torch.tensor(v, requires_grad=True) for k, v in matrices.items()}
+        optimizer = torch.optim.Muon(list(tensors.items()), lr=0.02, weight_decay=0.1, nesterov=True)
+
+        def torch_steps(steps, first):
+            rows = []
+            for t in range(first, first + steps):
+                grads = _grads({k: x.detach().numpy() for k, x in tensors.items()}, t)
+                for k, x in tensors.items():
+                    x.grad = torch.from_numpy(grads[k])
+                optimizer.step()
+                rows.append(snapshot(tensors))
+            return rows
+
+        torch_steps(5, 0)
+        state_dict = copy.deepcopy(optimizer.state_dict())  # torch's holds its live tensors
+        resume_from = snapshot(tensors)
+        expected = torch_steps(5, 5)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    with jax.enable_x64(True):
+        tx = js.muon(**kwargs)
+        params = _jax_params(resume_from)
+        state = js.from_torch_state_dict(tx, params, state_dict, step=5)
+        assert_identical_states(
+            js.from_torch_state_dict(tx, params, js.to_torch_state_dict(tx, state, params), step=5), state
+        )
+        for t, row in zip(range(5, 10), expected):
+            grads = _jax_params(_grads({k: np.asarray(v) for k, v in params.items()}, t))
+            updates, state = tx.update(grads, state, params)
+            params = js.apply_updates(params, updates)
+            for k in matrices:
+                np.testing.assert_allclose(np.asarray(params[k]), row[k], rtol=RTOL, atol=ATOL, err_msg=k)
+
+
+@needs_torch
+def test_lbfgs_resumes_with_its_history_ring():
+    import torch
+
+    from tests.test_lbfgs import _TREE6, _jax_loss, torch_rosenbrock
+
+    kwargs = dict(learning_rate=0.1, max_iter=10, history_size=3)  # the ring of 3 pairs wraps every call
+    names = sorted(_TREE6)
+    torch.set_default_dtype(torch.float64)
+    try:
+        tensors = {k: torch.tensor(_TREE6[k], requires_grad=True) for k in names}
+        optimizer = torch.optim.LBFGS(list(tensors.values()), lr=0.1, max_iter=10, history_size=3)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = torch_rosenbrock(torch.cat([t.reshape(-1) for t in tensors.values()]))
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            optimizer.step(closure)
+        state_dict = copy.deepcopy(optimizer.state_dict())  # torch's holds its live tensors
+        resume_from = snapshot(tensors)
+        expected = []
+        for _ in range(3):
+            optimizer.step(closure)
+            expected.append(snapshot(tensors))
+    finally:
+        torch.set_default_dtype(torch.float32)
+    with jax.enable_x64(True):
+        tx = js.lbfgs(**kwargs)
+        params = _jax_params(resume_from)
+        state = js.from_torch_state_dict(tx, params, state_dict, param_order=names)
+        assert int(state.inner_state.history_count) == 3
+        back = js.to_torch_state_dict(tx, state, params)
+        assert_identical_states(js.from_torch_state_dict(tx, params, back), state)
+        for row in expected:
+            grads = jax.grad(_jax_loss)(params)
+            updates, state = tx.update(grads, state, params, value_fn=_jax_loss)
+            params = js.apply_updates(params, updates)
+            for k in names:
+                np.testing.assert_allclose(np.asarray(params[k]), row[k], rtol=RTOL, atol=ATOL, err_msg=k)
+
+
+# --- ReduceLROnPlateau ---------------------------------------------------------------------------------
+
+
+PLATEAU_KWARGS = dict(mode="min", factor=0.5, patience=2, threshold=0.01, cooldown=1, min_lr=[0.001, 0.02])
+
+
+def _plateau_metrics():
+    from tests.golden.generate_plateau import metric_sequence
+
+    return metric_sequence(11, 40)
+
+
+@needs_torch
+def test_plateau_state_moves_both_ways_mid_run():
+    import torch
+
+    metrics = _plateau_metrics()
+    optimizer = torch.optim.SGD([{"params": [torch.zeros(1)], "lr": 0.1}, {"params": [torch.zeros(1)], "lr": 1.0}])
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **PLATEAU_KWARGS)
+    for metric in metrics[:15]:
+        scheduler.step(float(metric))
+    torch_state = scheduler.state_dict()
+    plateau = js.reduce_on_plateau(**{**PLATEAU_KWARGS, "min_lr": {"base": 0.001, "head": 0.02}})
+    with jax.enable_x64(True):
+        state = js.plateau_from_torch_state_dict(plateau, torch_state, group_labels=["base", "head"])
+        back = js.plateau_to_torch_state_dict(plateau, state, group_labels=["base", "head"])
+        assert back == {k: torch_state[k] for k in back}
+        mirror = torch.optim.SGD([{"params": [torch.zeros(1)], "lr": 0.1}, {"params": [torch.zeros(1)], "lr": 1.0}])
+        mirrored = torch.optim.lr_scheduler.ReduceLROnPlateau(mirror, **PLATEAU_KWARGS)
+        mirrored.load_state_dict(back)
+        for group, lr in zip(mirror.param_groups, back["_last_lr"]):
+            group["lr"] = lr
+        for metric in metrics[15:]:
+            scheduler.step(float(metric))
+            mirrored.step(float(metric))
+            state = plateau.update(state, float(metric))
+            lrs = [float(state.lr["base"]), float(state.lr["head"])]
+            assert lrs == [g["lr"] for g in optimizer.param_groups] == [g["lr"] for g in mirror.param_groups]
+            assert float(state.best) == scheduler.best == mirrored.best
+            assert int(state.num_bad_epochs) == scheduler.num_bad_epochs
+            assert int(state.cooldown_counter) == scheduler.cooldown_counter
+            assert int(state.last_epoch) == scheduler.last_epoch
+
+
+# --- refusals name what differs --------------------------------------------------------------------
+
+
+def _adam_state_dict():
+    return golden("adam_single")["state_dict"]
+
+
+def _params64():
+    return _jax_params(golden("adam_single")["params"])
+
+
+def _adam64(**overrides):
+    return js.adam(**{**CASES["adam_single"].parity.kwargs, **overrides})
+
+
+def _refused(texts, tx, params, state_dict, **options):
+    with jax.enable_x64(True), pytest.raises((js.TorchStateDictError, TypeError, ValueError)) as error:
+        js.from_torch_state_dict(tx, params, state_dict, **options)
+    for text in texts:
+        assert text in str(error.value), (text, str(error.value))
+
+
+def test_refuses_another_optimizer_kind():
+    with jax.enable_x64(True):
+        params = _params64()
+    _refused(["torch param group 0", "SGD", "lacks", "momentum"], js.sgd(0.1), params, _adam_state_dict())
+    _refused(["Adamax", "amsgrad"], js.adamax(), params, _adam_state_dict())
+
+
+def test_refuses_a_differing_flag_naming_both_values():
+    with jax.enable_x64(True):
+        params = _params64()
+    _refused(["amsgrad", "amsgrad=True", "amsgrad=False"], _adam64(amsgrad=False), params, _adam_state_dict())
+    _refused(["maximize", "maximize=False", "maximize=True"], _adam64(maximize=True), params, _adam_state_dict())
+
+
+def test_refuses_a_shape_a_dtype_and_a_missing_parameter():
+    with jax.enable_x64(True):
+        params = _params64()
+        tx = _adam64()
+    state_dict = _adam_state_dict()
+    bad_shape = {**state_dict, "state": {**state_dict["state"], 1: {**state_dict["state"][1], "exp_avg": np.zeros(4)}}}
+    names = state_dict["param_groups"][0]["param_names"]
+    _refused([repr(names[1]), "exp_avg", "(4,)", "(5,)"], tx, params, bad_shape)
+    as_float32 = {
+        **state_dict,
+        "state": {i: {k: np.asarray(v, np.float32) for k, v in s.items()} for i, s in state_dict["state"].items()},
+    }
+    _refused(["float32", "float64", repr(names[0])], tx, params, as_float32)
+    renamed = dict(state_dict, param_groups=[dict(state_dict["param_groups"][0], param_names=["zz", *names[1:]])])
+    _refused(["'zz'"], tx, params, renamed)
+    unnamed = dict(
+        state_dict, param_groups=[{k: v for k, v in state_dict["param_groups"][0].items() if k != "param_names"}]
+    )
+    _refused(["param_order"], tx, params, unnamed)
+    _refused(["param_order", "3"], tx, params, unnamed, param_order=names[:3])
+
+
+def test_refuses_group_counts_and_labels_that_do_not_match():
+    case = CASES["adam_groups"]
+    with jax.enable_x64(True):
+        params = _params64()
+        groups_tx = case.parity.make_jax()
+    state_dict = golden("adam_groups")["state_dict"]
+    order = torch_names(case.parity)
+    _refused(["2 param groups", "tx has 1"], _adam64(), params, state_dict, param_order=order)
+    _refused(
+        ["'a_matrix'", "torch param group 0 (label 'second')"],
+        groups_tx,
+        params,
+        state_dict,
+        param_order=order,
+        group_labels=["second", "first"],
+    )
+    _refused(
+        ["group_labels", "['first', 'nope']"],
+        groups_tx,
+        params,
+        state_dict,
+        param_order=order,
+        group_labels=["first", "nope"],
+    )
+
+
+def test_refuses_hyperparameters_that_tx_fixes_or_schedules_differently():
+    with jax.enable_x64(True):
+        params = _params64()
+    state_dict = _adam_state_dict()
+    lr = state_dict["param_groups"][0]["lr"]
+    _refused(
+        ["weight_decay=0.1", "weight_decay=0.0", "compiles its term out"], _adam64(weight_decay=0.0), params, state_dict
+    )
+    _refused(
+        ["learning_rate (scheduled by tx) at step 10", repr(lr)],
+        _adam64(learning_rate=lambda s: 0.5 * lr + 0 * s),
+        params,
+        state_dict,
+    )
+    steplr = golden("sgd_steplr")["state_dict"]
+    sgd = CASES["sgd_steplr"].parity.make_jax()
+    _refused(["records no step count", "step="], sgd, params, steplr)
+    _refused(["at step 3"], sgd, params, steplr, step=3)
+
+
+def test_refuses_per_parameter_steps_that_differ_and_parameters_without_state():
+    with jax.enable_x64(True):
+        params = _params64()
+        tx = _adam64()
+    state_dict = _adam_state_dict()
+    first = state_dict["state"][0]
+    uneven = dict(state_dict, state={**state_dict["state"], 0: {**first, "step": np.asarray(9.0)}})
+    _refused(["step differs", "9.0", "10.0"], tx, params, uneven)
+    missing = dict(state_dict, state={i: s for i, s in state_dict["state"].items() if i != 2})
+    names = state_dict["param_groups"][0]["param_names"]
+    _refused([repr(names[2]), "no optimizer state"], tx, params, missing)
+
+
+def test_refuses_what_is_not_a_state_dict_or_not_a_torch_optimizer():
+    params = {"w": jnp.ones(3)}
+    _refused(["'state' and 'param_groups'"], js.adam(), params, {"state": {}})
+    _refused(["not a torch.optim optimizer", "LionState"], js.lion(), params, {"state": {}, "param_groups": [{}]})
+    with pytest.raises(TypeError, match="step must be an int"):
+        js.from_torch_state_dict(js.adam(), params, {"state": {}, "param_groups": []}, step=-1)
+
+
+def test_plateau_refuses_differing_settings():
+    plateau = js.reduce_on_plateau(factor=0.5)
+    torch_like = js.plateau_to_torch_state_dict(plateau, plateau.init(0.1))
+    for key, value in (("factor", 0.1), ("patience", 3), ("mode", "max"), ("min_lrs", [0.01])):
+        with pytest.raises(js.TorchStateDictError, match=key.rstrip("s")):
+            js.plateau_from_torch_state_dict(plateau, {**torch_like, key: value})
+    with pytest.raises(js.TorchStateDictError, match="group_labels"):
+        js.plateau_from_torch_state_dict(plateau, {**torch_like, "_last_lr": [0.1, 0.2], "min_lrs": [0, 0]})
