@@ -280,7 +280,7 @@ def _check_group_labels(groups: list[_Group], group_labels: Sequence[str] | None
             f"group_labels must give each of the {n_torch} torch param groups a distinct partition label "
             f"(labels: {ours}), got {group_labels}"
         )
-    return group_labels
+    return list[str | None](group_labels)
 
 
 def _torch_param_names(torch_groups: list[Mapping[str, Any]], param_order: Sequence[str] | None) -> dict[int, str]:
@@ -421,8 +421,8 @@ def _buffers_from_torch(field: str, like_tree: Any, present, slots, where) -> An
     likes, structure = jax.tree.flatten(like_tree, is_leaf=_is_none)
     values = []
     for like, name in zip(likes, slots, strict=True):
-        state = None if like is None else present.get(name)
-        if state is None:
+        state = None if like is None or name is None else present.get(name)
+        if state is None or like is None or name is None:
             values.append(like)
         elif field not in state:
             raise TorchStateDictError(f"parameter {name!r} ({where}) has no {field!r} in torch's state")
@@ -578,9 +578,9 @@ def _hyperparams_to_torch(values: Mapping[str, Any], specs: Mapping[str, Any]) -
         return float(np.asarray(value))
 
     group = {_torch_key(name): convert(value) for name, value in values.items()}
-    lr_spec = specs.get("learning_rate")
     if isinstance(values.get("learning_rate"), Scheduled):
-        group["initial_lr"] = float(scheduled_value("learning_rate", lr_spec, jnp.zeros([], STEP_DTYPE)).value)
+        initial = scheduled_value("learning_rate", specs["learning_rate"], jnp.zeros([], STEP_DTYPE))
+        group["initial_lr"] = float(initial.value)
     return group
 
 
@@ -612,7 +612,7 @@ def _inner_to_torch(inner: Any, slots: tuple[str | None, ...], step: int, torch_
                 per_param[name][field] = _tensor(value)
             continue
         for leaf, name in zip(jax.tree.leaves(value, is_leaf=_is_none), slots, strict=True):
-            if leaf is not None:  # None: a leaf outside this group, or one that has no such state (Adafactor)
+            if leaf is not None and name is not None:  # else outside this group, or no such state (Adafactor)
                 per_param[name][field] = _tensor(leaf)
     return per_param
 

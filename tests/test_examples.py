@@ -106,3 +106,11 @@ def test_muon_adamw_learns(capsys):
     final_loss = load_example("muon_adamw").main(steps=100, log_every=50)
     assert "step    0" in capsys.readouterr().out
     assert final_loss < 0.05  # from about 0.95
+
+
+def test_resume_from_torch_follows_torchs_own_continuation():
+    pytest.importorskip("torch")
+    rows = load_example("resume_from_torch").main(torch_epochs=3, epochs=2)
+    assert [epoch for epoch, _, _ in rows] == [3, 4]
+    for _, torch_loss, ours in rows:  # float32 on both sides
+        assert ours == pytest.approx(torch_loss, rel=1e-5)

@@ -90,7 +90,12 @@ def apply_updates(params: Params, updates: Updates) -> Params:
 # What a transformation was built from, keyed by its update function (a NamedTuple cannot carry
 # attributes): read by code that translates a state to another library's layout (torch state dicts),
 # which needs the flags and schedules that live only in closures.
-_Composite = TypeVar("_Composite")  # a GradientTransformation, or another pure pair with an update (Plateau)
+class _HasUpdate(Protocol):
+    @property
+    def update(self) -> Callable[..., Any]: ...
+
+
+_Composite = TypeVar("_Composite", bound=_HasUpdate)  # a GradientTransformation, or another pair with an update
 _COMPONENTS: weakref.WeakKeyDictionary[Callable[..., Any], dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
