@@ -122,3 +122,8 @@ def test_vmap_over_learning_rates_equals_loop(name):
         expected = train(float(lr))
         for a, b in zip(jax.tree.leaves(jax.tree.map(lambda x: x[i], swept)), jax.tree.leaves(expected)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # the runs differ far beyond that tolerance, so a sweep that ignored its learning rates would fail
+    smallest, largest = jax.tree.map(lambda x: x[0], swept), jax.tree.map(lambda x: x[-1], swept)
+    assert any(
+        not np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(jax.tree.leaves(smallest), jax.tree.leaves(largest))
+    )
