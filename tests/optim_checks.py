@@ -71,24 +71,3 @@ def optimizer_state(state):
 def replace_optimizer_state(state, **fields):
     """``state`` with ``fields`` of :func:`optimizer_state` replaced."""
     return state._replace(inner_state=state.inner_state._replace(**fields))
-
-
-def assert_one_trace_setting_hyperparams_in_jit(tx, **values) -> None:
-    """``set_hyperparams`` inside a jitted step, with new values each step, traces the step once."""
-    params = {k: jnp.asarray(v, jnp.float32) for k, v in PARAMS0.items()}
-    grads = {k: jnp.asarray(g, jnp.float32) for k, g in grads_at(PARAMS0, 0).items()}
-    traces = []
-
-    @jax.jit
-    def step(params, state, scale):
-        traces.append(None)
-        state = js.set_hyperparams(state, **jax.tree.map(lambda v: v * scale, values))
-        updates, state = tx.update(grads, state, params)
-        return js.apply_updates(params, updates), state
-
-    state = tx.init(params)
-    for i in range(3):
-        params, state = step(params, state, jnp.float32(1 - 0.1 * i))
-    assert len(traces) == 1
-    for name, value in values.items():
-        np.testing.assert_allclose(js.get_hyperparams(state)[name], jax.tree.map(lambda v: v * 0.8, value), rtol=1e-6)

@@ -12,7 +12,9 @@ Fields of an entry:
 ``make``
     The constructor, e.g. ``js.adam``.
 ``torch_optimizer``
-    The ``torch.optim`` class it must equal: same defaults, same trajectories.
+    The class it must equal (same defaults, same trajectories): a ``torch.optim`` class name, or
+    ``"package.Class"`` for an optimizer from a reference package (``"lion_pytorch.Lion"``), whose
+    tests skip when the package is absent (golden values are checked still).
 ``hyperparams``
     An example value for every argument that is a hyperparameter in the state (every non-bool
     argument but ``static``), nonzero so that no term is compiled out.
@@ -27,10 +29,18 @@ Fields of an entry:
 ``has_betas``
     Has a ``betas`` pair (the bfloat16 test sets beta2 = 0.999, which bfloat16 would round to 1).
 ``supports_complex``
-    Accepts complex parameters: none does yet, so no test reads it.
+    Accepts complex parameters, with torch's complex math (``tests/test_complex.py`` has its cases);
+    the others refuse them at ``init``, naming the leaf.
 ``elementwise``
     Each update entry depends on its own parameter and gradient entries only, so packing leaves
-    (``js.flatten``) is exact and sharded parameters need no communication.
+    (``js.flatten``) is exact.
+``sharded_collectives``
+    The collective operations of the jitted update on parameters sharded over 8 devices
+    (``tests/sharding_script.py``): none for elementwise math, an all-reduce where the update
+    needs a norm or sum over a whole (sharded) tensor.
+``eval_params``
+    ``(state, params) -> params`` to evaluate with (schedule-free's ``optimizer.eval()``), checked
+    by the invariant and sharding tests beside the parameters.
 ``needs_value_fn``
     ``update`` needs ``value_fn``: no generic update loop applies (invariants, flatten, sharding,
     set_hyperparams, strategies); such an optimizer has its own harness.
@@ -70,6 +80,8 @@ class OptimizerInfo:
     has_betas: bool = False
     supports_complex: bool = False
     elementwise: bool = True
+    sharded_collectives: tuple[str, ...] = ()
+    eval_params: Callable[[Any, Any], Any] | None = None
     needs_value_fn: bool = False
     sparse_grads: bool = False
     parity: dict[str, ParityCase] = dataclasses.field(default_factory=dict)
@@ -201,6 +213,16 @@ def _max_step_size(t):
     return 0.3 / (1 + t)
 
 
+def _zero(t):
+    """A schedule that is 0 at step 0 (lion's decoupled weight decay divides by it)."""
+    return 0.0 * t
+
+
+def _lr_with_a_pause(t):
+    """1, then 0 for steps 10-12 (Prodigy's reference then skips the step entirely), then 0.5."""
+    return 1.0 - 1.0 * (t >= 10) + 0.5 * (t >= 13)
+
+
 _CYCLIC = dict(step_size_up=5, step_size_down=8, mode="triangular2")
 _ONE_CYCLE = dict(pct_start=0.25, three_phase=True)
 
@@ -225,6 +247,7 @@ OPTIM_DB = [
             (dict(maximize="yes"), TypeError, ("maximize", "True or False")),
             (dict(learning_rate=jnp.ones(3)), TypeError, ("learning_rate",)),
         ],
+        supports_complex=True,
         parity={
             "sgd_plain": ParityCase(dict(learning_rate=0.1)),
             "sgd_momentum": ParityCase(dict(learning_rate=0.05, momentum=0.9)),
@@ -275,6 +298,7 @@ OPTIM_DB = [
             (dict(learning_rate="0.1"), TypeError, ("learning_rate", "'0.1'")),
             (dict(maximize=1), TypeError, ("maximize", "True or False")),
         ],
+        supports_complex=True,
         parity={
             "asgd_default": ParityCase(),
             # t0 = 5: averaging starts within the 30 parity steps (torch's default t0 is 1e6)
@@ -307,6 +331,7 @@ OPTIM_DB = [
             (dict(step_sizes=1e-6), TypeError, ("step_sizes", "pair")),
             (dict(maximize="yes"), TypeError, ("maximize", "True or False")),
         ],
+        supports_complex=True,
         parity={
             "rprop_default": ParityCase(),
             "rprop_etas_step_sizes": ParityCase(dict(learning_rate=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
@@ -336,6 +361,7 @@ OPTIM_DB = [
             (dict(lr_decay=None), TypeError, ("lr_decay", "None")),
             (dict(maximize=0), TypeError, ("maximize", "True or False")),
         ],
+        supports_complex=True,
         parity={
             "adagrad_default": ParityCase(),
             "adagrad_lr_decay_accumulator": ParityCase(
@@ -360,6 +386,7 @@ OPTIM_DB = [
             (dict(rho="0.9"), TypeError, ("rho", "'0.9'")),
             (dict(maximize=None), TypeError, ("maximize", "True or False")),
         ],
+        supports_complex=True,
         parity={
             "adadelta_default": ParityCase(),
             "adadelta_rho_eps": ParityCase(dict(learning_rate=0.5, rho=0.5, eps=1e-3)),
@@ -385,6 +412,7 @@ OPTIM_DB = [
             (dict(maximize=1.0), TypeError, ("maximize", "True or False")),
         ],
         options=dict(centered=True),
+        supports_complex=True,
         parity={
             "rmsprop_default": ParityCase(),
             "rmsprop_momentum": ParityCase(dict(learning_rate=1e-3, momentum=0.9)),
@@ -406,6 +434,7 @@ OPTIM_DB = [
         invalid=ADAM_INVALID,
         options=dict(amsgrad=True),
         has_betas=True,
+        supports_complex=True,
         parity={
             "adam_default": ParityCase(dict(learning_rate=1e-2)),
             # torch's OneCycleLR with Adam cycles betas[0] (its "momentum") against the lr, every step
@@ -437,6 +466,7 @@ OPTIM_DB = [
         invalid=ADAM_INVALID,
         options=dict(amsgrad=True),
         has_betas=True,
+        supports_complex=True,
         parity={
             "adamw_default": ParityCase(dict(learning_rate=1e-2)),
             "adamw_amsgrad_maximize": ParityCase(
@@ -456,6 +486,7 @@ OPTIM_DB = [
         changed=dict(learning_rate=3e-2, betas=(0.5, 0.3), eps=0.1, weight_decay=0.3),
         invalid=adam_family_invalid(nonnegative=("weight_decay",)),
         has_betas=True,
+        supports_complex=True,
         parity={
             "adamax_default": ParityCase(),
             "adamax_l2_weight_decay": ParityCase(dict(learning_rate=1e-2, weight_decay=0.1)),
@@ -477,6 +508,7 @@ OPTIM_DB = [
         ),
         options=dict(decoupled_weight_decay=True),
         has_betas=True,
+        supports_complex=True,
         parity={
             "nadam_default": ParityCase(),
             "nadam_l2_weight_decay": ParityCase(dict(learning_rate=1e-2, weight_decay=0.1)),
@@ -503,6 +535,7 @@ OPTIM_DB = [
         invalid=adam_family_invalid(flags=("decoupled_weight_decay", "maximize"), nonnegative=("weight_decay",)),
         options=dict(decoupled_weight_decay=True),
         has_betas=True,
+        supports_complex=True,
         parity={
             "radam_default": ParityCase(dict(learning_rate=1e-2)),
             "radam_l2_weight_decay": ParityCase(dict(learning_rate=1e-2, weight_decay=0.1)),
@@ -566,6 +599,8 @@ OPTIM_DB = [
         ],
         # factored moments per matrix: each entry depends on its row and column (not packable)
         elementwise=False,
+        # row and column means, RMS of params and update, over the sharded axis
+        sharded_collectives=("all-reduce",),
         parity={
             "adafactor_default": ParityCase(),
             "adafactor_weight_decay": ParityCase(dict(learning_rate=5e-2, weight_decay=0.1)),
@@ -577,6 +612,266 @@ OPTIM_DB = [
             # eps[0] large enough to bound the variance estimate, eps[1] above every parameter's RMS
             "adafactor_large_eps": ParityCase(dict(learning_rate=0.1, eps=(0.3, 2.0))),
             "adafactor_beta2_decay_and_clipping": ParityCase(dict(learning_rate=0.2, beta2_decay=-0.5, d=1.2)),
+        },
+    ),
+    # --- beyond torch.optim: reference packages -----------------------------------------------------
+    OptimizerInfo(
+        "lion",
+        js.lion,
+        "lion_pytorch.Lion",
+        hyperparams=dict(learning_rate=1e-2, betas=(0.8, 0.95), weight_decay=0.1),
+        changed=dict(learning_rate=3e-2, betas=(0.5, 0.9), weight_decay=0.3),
+        invalid=[
+            (dict(learning_rate=0.0), ValueError, ("learning_rate", "(0, inf)")),
+            (dict(betas=(1.5, 0.99)), ValueError, ("betas[0]", "[0, 1]")),
+            (dict(betas=(0.9, -0.1)), ValueError, ("betas[1]", "[0, 1]")),
+            (dict(betas=0.9), TypeError, ("betas", "pair")),
+            (dict(weight_decay=-1.0), ValueError, ("weight_decay", "[0, inf)")),
+            (dict(decoupled_weight_decay=1), TypeError, ("decoupled_weight_decay", "True or False")),
+            (dict(learning_rate=_zero, decoupled_weight_decay=True), ValueError, ("learning_rate at step 0",)),
+        ],
+        # no options: decoupled_weight_decay divides by the learning rate at construction, so setting
+        # learning_rate later is not constructing with it (tests/test_optim_lion.py covers that mode)
+        has_betas=True,
+        parity={
+            "lion_default": ParityCase(),
+            "lion_weight_decay": ParityCase(dict(learning_rate=3e-2, betas=(0.8, 0.95), weight_decay=0.5)),
+            "lion_decoupled_weight_decay_steplr": ParityCase(
+                dict(learning_rate=steplr(2e-2), weight_decay=1e-2, decoupled_weight_decay=True), TORCH_STEPLR
+            ),
+            "lion_beta1_schedule": ParityCase(dict(learning_rate=1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1)),
+        },
+    ),
+    OptimizerInfo(
+        "lamb",
+        js.lamb,
+        "pytorch_optimizer.Lamb",
+        hyperparams=dict(
+            learning_rate=1e-2, betas=(0.8, 0.99), weight_decay=0.1, eps=1e-6, max_grad_norm=0.5, adanorm_r=0.9
+        ),
+        # adanorm_r moves the running norm at once but the update only once that norm exceeds the
+        # gradient's, which takes more steps than the generic test runs: tests/test_optim_lamb.py
+        changed=dict(learning_rate=2e-2, betas=(0.5, 0.9), weight_decay=0.3, eps=1e-2, max_grad_norm=0.1),
+        invalid=[
+            *adam_family_invalid(
+                flags=(
+                    "weight_decouple",
+                    "fixed_decay",
+                    "rectify",
+                    "degenerated_to_sgd",
+                    "grad_averaging",
+                    "adam",
+                    "pre_norm",
+                    "maximize",
+                    "adam_debias",
+                    "adanorm",
+                ),
+                nonnegative=("weight_decay", "max_grad_norm"),
+            ),
+            (dict(n_sma_threshold=4.5), TypeError, ("n_sma_threshold", "integer")),
+            (dict(adanorm_r=1.0), ValueError, ("adanorm_r", "[0, 1)")),
+        ],
+        # max_grad_norm and adanorm_r are hyperparameters only with these options on
+        options=dict(pre_norm=True, adanorm=True),
+        static=("n_sma_threshold",),
+        has_betas=True,
+        # the trust ratio takes each tensor's norm (pre_norm: the global gradient norm)
+        elementwise=False,
+        # those norms sum over the sharded kernel's rows on every device
+        sharded_collectives=("all-reduce",),
+        parity={
+            "lamb_default": ParityCase(dict(learning_rate=1e-3)),
+            "lamb_decoupled_weight_decay_steplr": ParityCase(
+                dict(learning_rate=steplr(5e-2), weight_decay=0.1), TORCH_STEPLR
+            ),
+            "lamb_l2_weight_decay": ParityCase(dict(learning_rate=1e-2, weight_decay=0.1, weight_decouple=False)),
+            "lamb_fixed_decay": ParityCase(dict(learning_rate=1e-2, weight_decay=0.01, fixed_decay=True)),
+            "lamb_adam_no_grad_averaging": ParityCase(
+                dict(learning_rate=1e-2, weight_decay=0.1, adam=True, grad_averaging=False, eps=1e-4)
+            ),
+            "lamb_adam_debias_maximize": ParityCase(
+                dict(learning_rate=1e-3, weight_decay=0.1, adam_debias=True, maximize=True)
+            ),
+            # The reference computes the pre_norm scale in float32, and this torch's CPU float32 sqrt
+            # is not always correctly rounded (sqrt(49.87965774536133) gives 7.0625529, the nearest
+            # float32 being 7.0625534): the scale then differs by one float32 ulp (6e-8 relative),
+            # 1e-6 in the parameters after 30 steps.
+            "lamb_pre_norm": ParityCase(
+                dict(learning_rate=1e-2, weight_decay=0.1, pre_norm=True, max_grad_norm=0.5), rtol=1e-5
+            ),
+            # a global gradient norm below max_grad_norm: the float32 scale is exactly 1
+            "lamb_pre_norm_unscaled": ParityCase(
+                dict(learning_rate=1e-2, weight_decay=0.1, pre_norm=True, max_grad_norm=100.0)
+            ),
+            "lamb_pre_norm_off": ParityCase(dict(learning_rate=1e-2, pre_norm=True, max_grad_norm=0.0)),
+            "lamb_rectify": ParityCase(dict(learning_rate=3e-2, weight_decay=0.1, rectify=True, betas=(0.8, 0.9))),
+            "lamb_rectify_degenerated_l2": ParityCase(
+                dict(
+                    learning_rate=3e-2,
+                    rectify=True,
+                    degenerated_to_sgd=True,
+                    n_sma_threshold=4,
+                    weight_decay=0.1,
+                    weight_decouple=False,
+                )
+            ),
+            "lamb_adanorm": ParityCase(
+                dict(learning_rate=steplr(2e-2), weight_decay=0.1, adanorm=True, adanorm_r=0.9), TORCH_STEPLR
+            ),
+            "lamb_beta1_schedule": ParityCase(dict(learning_rate=1e-2, betas=(rising_beta1, 0.99), weight_decay=0.1)),
+        },
+    ),
+    OptimizerInfo(
+        "lars",
+        js.lars,
+        "pytorch_optimizer.LARS",
+        hyperparams=dict(learning_rate=0.1, weight_decay=0.1, momentum=0.9, dampening=0.1, trust_coefficient=0.1),
+        changed=dict(learning_rate=0.2, weight_decay=0.3, momentum=0.5, dampening=0.4, trust_coefficient=0.2),
+        invalid=[
+            (dict(learning_rate=-1.0), ValueError, ("learning_rate", "[0, inf)")),
+            (dict(weight_decay=-1.0), ValueError, ("weight_decay", "[0, inf)")),
+            (dict(momentum=1.0), ValueError, ("momentum", "[0, 1)")),
+            (dict(dampening=-0.1), ValueError, ("dampening", "[0, 1)")),
+            (dict(trust_coefficient=-1e-3), ValueError, ("trust_coefficient", "[0, inf)")),
+            (dict(nesterov="yes"), TypeError, ("nesterov", "True or False")),
+            (dict(maximize=None), TypeError, ("maximize", "True or False")),
+        ],
+        options=dict(nesterov=True),
+        # the trust ratio of a matrix takes the norms of the whole parameter and gradient
+        elementwise=False,
+        # those norms sum over the sharded kernel's rows on every device
+        sharded_collectives=("all-reduce",),
+        parity={
+            "lars_default": ParityCase(),
+            "lars_weight_decay_steplr": ParityCase(
+                dict(learning_rate=steplr(0.3), weight_decay=0.1, trust_coefficient=0.5), TORCH_STEPLR
+            ),
+            "lars_nesterov": ParityCase(
+                dict(learning_rate=0.1, weight_decay=0.05, momentum=0.8, nesterov=True, trust_coefficient=0.2)
+            ),
+            "lars_maximize": ParityCase(
+                dict(learning_rate=2e-3, weight_decay=0.05, trust_coefficient=0.2, maximize=True)
+            ),
+            "lars_dampening": ParityCase(
+                dict(learning_rate=0.3, weight_decay=0.01, momentum=0.5, dampening=0.3, trust_coefficient=0.1)
+            ),
+            "lars_no_momentum": ParityCase(
+                dict(learning_rate=0.2, weight_decay=0.2, momentum=0.0, trust_coefficient=0.05)
+            ),
+            # momentum switched off for steps 10-19: the reference leaves its buffer untouched meanwhile
+            "lars_momentum_schedule": ParityCase(
+                dict(
+                    learning_rate=0.2,
+                    weight_decay=0.1,
+                    momentum=lambda t: 0.9 * ((t < 10) | (t >= 20)),
+                    dampening=0.2,
+                )
+            ),
+        },
+    ),
+    # Schedule-free parity (train and eval parameters) is in tests/test_optim_schedule_free.py: the
+    # table's trajectories have no eval parameters.
+    OptimizerInfo(
+        "schedule_free_sgd",
+        js.schedule_free_sgd,
+        "schedulefree.SGDScheduleFree",
+        hyperparams=dict(
+            learning_rate=0.05, momentum=0.8, weight_decay=0.01, warmup_steps=2, r=0.5, weight_lr_power=1.0
+        ),
+        changed=dict(learning_rate=0.2, momentum=0.5, weight_decay=0.3, warmup_steps=3, r=1.0, weight_lr_power=2.0),
+        invalid=[
+            (dict(learning_rate=-0.1), ValueError, ("learning_rate", "-0.1")),
+            (dict(momentum=1.0), ValueError, ("momentum", "(0, 1)")),
+            (dict(momentum=0.0), ValueError, ("momentum", "(0, 1)")),
+            (dict(weight_decay=-0.1), ValueError, ("weight_decay", "-0.1")),
+            (dict(warmup_steps=2.5), TypeError, ("warmup_steps", "integer")),
+            (dict(warmup_steps=-1), ValueError, ("warmup_steps", ">= 0")),
+            (dict(r=-1.0), ValueError, ("r", "-1.0")),
+            (dict(weight_lr_power=float("nan")), ValueError, ("weight_lr_power", "nan")),
+        ],
+        eval_params=js.schedule_free_eval_params,
+    ),
+    OptimizerInfo(
+        "schedule_free_adamw",
+        js.schedule_free_adamw,
+        "schedulefree.AdamWScheduleFree",
+        hyperparams=dict(
+            learning_rate=1e-2,
+            betas=(0.8, 0.99),
+            eps=1e-6,
+            weight_decay=0.05,
+            warmup_steps=2,
+            r=0.5,
+            weight_lr_power=1.0,
+        ),
+        changed=dict(
+            learning_rate=3e-2, betas=(0.5, 0.9), eps=1e-3, weight_decay=0.3, warmup_steps=3, r=1.0, weight_lr_power=2.0
+        ),
+        invalid=[
+            (dict(betas=(0.0, 0.999)), ValueError, ("betas[0]", "(0, 1)")),
+            (dict(betas=(0.9, 1.0)), ValueError, ("betas[1]", "[0, 1)")),
+            (dict(betas=0.9), TypeError, ("betas", "pair")),
+            (dict(eps=-1e-8), ValueError, ("eps", "-1e-08")),
+            (dict(learning_rate="0.1"), TypeError, ("learning_rate", "'0.1'")),
+        ],
+        has_betas=True,
+        eval_params=js.schedule_free_eval_params,
+    ),
+    OptimizerInfo(
+        "prodigy",
+        js.prodigy,
+        "prodigyopt.Prodigy",
+        hyperparams=dict(
+            learning_rate=0.5,
+            betas=(0.9, 0.99),
+            beta3=0.95,
+            eps=1e-6,
+            weight_decay=0.01,
+            d0=1e-4,
+            d_coef=2.0,
+            growth_rate=1.5,
+        ),
+        # d0 is only the initial d, which init has already stored
+        changed=dict(
+            learning_rate=0.2, betas=(0.5, 0.9), beta3=0.5, eps=1e-2, weight_decay=0.3, d_coef=0.5, growth_rate=1.1
+        ),
+        invalid=[
+            (dict(learning_rate=0.0), ValueError, ("learning_rate", "(0, inf)")),
+            (dict(betas=(1.0, 0.999)), ValueError, ("betas[0]", "[0, 1)")),
+            (dict(betas=(0.9, -0.1)), ValueError, ("betas[1]", "[0, 1)")),
+            (dict(beta3=1.0), ValueError, ("beta3", "[0, 1)")),
+            (dict(eps=0.0), ValueError, ("eps", "(0, inf)")),
+            (dict(weight_decay=-0.1), ValueError, ("weight_decay", "-0.1")),
+            (dict(d0=0.0), ValueError, ("d0", "(0, inf)")),
+            (dict(d_coef=-1.0), ValueError, ("d_coef", "-1.0")),
+            (dict(growth_rate=0.0), ValueError, ("growth_rate", "(0, inf)")),
+            (dict(growth_rate=float("nan")), ValueError, ("growth_rate", "nan")),
+            (dict(slice_p=0), ValueError, ("slice_p", ">= 1")),
+            (dict(slice_p=1.5), TypeError, ("slice_p", "integer")),
+            (dict(decouple=1), TypeError, ("decouple", "True or False")),
+            (dict(safeguard_warmup="yes"), TypeError, ("safeguard_warmup", "True or False")),
+        ],
+        # not safeguard_warmup: it holds d at d0 beyond the generic tests' 8 updates, so d_coef and
+        # growth_rate would change nothing there (prodigy_coupled_bias_correction_safeguard covers it)
+        options=dict(use_bias_correction=True),
+        static=("slice_p",),
+        has_betas=True,
+        # d is one scalar for all leaves, from sums over every entry of every parameter
+        elementwise=False,
+        # those sums run over the sharded kernel on every device
+        sharded_collectives=("all-reduce",),
+        parity={
+            "prodigy_default": ParityCase(),
+            "prodigy_decoupled_weight_decay": ParityCase(dict(weight_decay=0.01)),
+            "prodigy_coupled_bias_correction_safeguard": ParityCase(
+                dict(weight_decay=0.01, decouple=False, use_bias_correction=True, safeguard_warmup=True, d0=1e-2)
+            ),
+            "prodigy_growth_rate_d_coef": ParityCase(
+                dict(learning_rate=0.5, weight_decay=0.01, growth_rate=1.5, d_coef=2.0, d0=1e-4)
+            ),
+            "prodigy_no_momentum_beta3": ParityCase(dict(betas=(0.0, 0.99), beta3=0.9, eps=1e-6, weight_decay=0.05)),
+            "prodigy_changing_lr": ParityCase(dict(learning_rate=_lr_with_a_pause, weight_decay=0.01, d0=1e-3)),
+            "prodigy_slice_p": ParityCase(dict(slice_p=3, weight_decay=0.01, use_bias_correction=True)),
         },
     ),
     OptimizerInfo(

@@ -1,10 +1,9 @@
-"""Parity with optimizers outside ``torch.optim`` that need more than a trajectory (schedulefree, prodigyopt).
+"""Parity with schedulefree's optimizers, whose evaluation parameters the table's trajectories lack.
 
-Test modules define ``REFERENCE_CASES = {name: ReferenceCase(...)}`` (not ``CASES``, which
-``tests/golden/generate.py`` runs through ``torch.optim``).
+tests/test_optim_schedule_free.py defines ``REFERENCE_CASES = {name: ReferenceCase(...)}``;
 ``tests/golden/generate_reference_optimizers_schedule_free.py`` stores the reference side of every
 case; tests compare jaxsched against that file always, and against the live reference when its
-package is installed. Besides the parameters, a schedule-free case records the evaluation
+package is installed. Besides the parameters, a case records the evaluation
 parameters after every update: the reference's after ``optimizer.eval()`` (on a copy, as the
 train/eval round trip itself moves the parameters by rounding), jaxsched's from
 ``js.schedule_free_eval_params``.
@@ -14,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
-import importlib.util
 import pathlib
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tests.optim_parity import ATOL, PARAMS0, RTOL, STEPS, flatten, grads_at
+from tests.optim_parity import ATOL, PARAMS0, RTOL, STEPS, flatten, grads_at, has_reference, optimizer_class_of
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "reference_optimizers_schedule_free.npz"
 
@@ -43,14 +40,6 @@ class ReferenceCase:
     learning_rate_at: Callable[[int], Any] | None = None
     steps: int = STEPS
 
-    @property
-    def package(self) -> str:
-        return self.reference.split(".")[0]
-
-    @property
-    def schedule_free(self) -> bool:
-        return self.package == "schedulefree"
-
 
 def reference_case(make: Callable[..., Any], reference: str, learning_rate_at=None, **kwargs) -> ReferenceCase:
     """The case ``make(**kwargs)`` against ``reference(params, **kwargs)``, ``lr`` spelled ``learning_rate`` in jaxsched."""
@@ -60,23 +49,17 @@ def reference_case(make: Callable[..., Any], reference: str, learning_rate_at=No
     return ReferenceCase(lambda: make(**jax_kwargs), reference, kwargs, learning_rate_at)
 
 
-def has_package(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
 def run_reference(case: ReferenceCase) -> dict[str, np.ndarray]:
-    """``{"params": steps + 1 rows, "eval": steps rows (schedule-free only)}`` from the reference, in float64."""
+    """``{"params": steps + 1 rows, "eval": steps rows}`` from the reference, in float64."""
     import torch
 
-    module_name, class_name = case.reference.rsplit(".", 1)
-    optimizer_class = getattr(importlib.import_module(module_name), class_name)
+    optimizer_class = optimizer_class_of(case.reference)
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
         tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in PARAMS0.items()}
         optimizer = optimizer_class([tensors[k] for k in sorted(tensors)], **case.kwargs)
-        if case.schedule_free:
-            optimizer.train()
+        optimizer.train()
 
         def current(params):
             return flatten({k: t.detach().numpy() for k, t in zip(sorted(tensors), params)})
@@ -91,13 +74,12 @@ def run_reference(case: ReferenceCase) -> dict[str, np.ndarray]:
                     group["lr"] = float(case.learning_rate_at(step))
             optimizer.step()
             rows.append(current(tensors[k] for k in sorted(tensors)))
-            if case.schedule_free:
-                evaluated = copy.deepcopy(optimizer)
-                evaluated.eval()
-                eval_rows.append(current(evaluated.param_groups[0]["params"]))
+            evaluated = copy.deepcopy(optimizer)
+            evaluated.eval()
+            eval_rows.append(current(evaluated.param_groups[0]["params"]))
     finally:
         torch.set_default_dtype(previous)
-    return {"params": np.stack(rows), "eval": np.stack(eval_rows) if eval_rows else np.zeros((0,))}
+    return {"params": np.stack(rows), "eval": np.stack(eval_rows)}
 
 
 def run_jax(case: ReferenceCase) -> dict[str, np.ndarray]:
@@ -118,9 +100,8 @@ def run_jax(case: ReferenceCase) -> dict[str, np.ndarray]:
         for step in range(case.steps):
             params, state = step_fn(params, state, grads_at(params, step))
             rows.append(flatten(params))
-            if case.schedule_free:
-                eval_rows.append(flatten(js.schedule_free_eval_params(state, params)))
-    return {"params": np.stack(rows), "eval": np.stack(eval_rows) if eval_rows else np.zeros((0,))}
+            eval_rows.append(flatten(js.schedule_free_eval_params(state, params)))
+    return {"params": np.stack(rows), "eval": np.stack(eval_rows)}
 
 
 def golden(name: str) -> dict[str, np.ndarray]:
@@ -151,8 +132,8 @@ def reference_parity_tests(cases: dict[str, ReferenceCase]):
 
     @pytest.mark.parametrize("name", names)
     def test_matches_live_reference(name):
-        if not (has_package("torch") and has_package(cases[name].package)):
-            pytest.skip(f"{cases[name].package} not installed (golden values still checked)")
+        if not has_reference(cases[name].reference):
+            pytest.skip(f"{cases[name].reference} not installed (golden values still checked)")
         assert_runs_close(run_jax(cases[name]), run_reference(cases[name]), name)
 
     return test_matches_golden_reference_trajectory, test_matches_live_reference

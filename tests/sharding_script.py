@@ -1,9 +1,9 @@
 """Run by tests/test_sharding.py in a subprocess with 8 simulated CPU devices.
 
-For every first-order optimizer of tests/optim_db.py: state leaves follow their parameter's
-NamedSharding after init and after a jitted update, and the compiled update lists its collective
-operations (elementwise math needs none); clipping by global norm needs exactly the all-reduce of
-the norm. Prints one JSON line.
+For every first-order optimizer of tests/optim_db.py: state leaves (and evaluation parameters, where
+the optimizer has them) follow their parameter's NamedSharding after init and after a jitted update,
+and the compiled update lists its collective operations (elementwise math needs none); clipping by
+global norm needs exactly the all-reduce of the norm. Prints one JSON line.
 """
 
 import json
@@ -20,6 +20,7 @@ from tests.optim_db import FIRST_ORDER
 
 COLLECTIVES = ("all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute")
 OPTIMIZERS = {info.name: info.build() for info in FIRST_ORDER}
+EVAL_PARAMS = {info.name: info.eval_params for info in FIRST_ORDER if info.eval_params is not None}
 
 
 def main():
@@ -47,8 +48,11 @@ def main():
         state = tx.init(params)
         step = jax.jit(lambda p, s, g, tx=tx: tx.update(g, s, p))
         _, new_state = step(params, state, grads)
+        trees = [("init", state), ("update", new_state)]
+        if name in EVAL_PARAMS:
+            trees.append(("eval_params", jax.jit(EVAL_PARAMS[name])(new_state, params)))
         mismatched = []
-        for label, tree in (("init", state), ("update", new_state)):
+        for label, tree in trees:
             for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
                 key = getattr(path[-1], "key", None)
                 mirrors_a_param = key in shardings and leaf.shape == params[key].shape

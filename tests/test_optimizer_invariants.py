@@ -1,4 +1,4 @@
-"""Invariants every first-order optimizer keeps: one compile, stable state, lax.cond, vmap sweeps."""
+"""Invariants every first-order optimizer of tests/optim_db.py keeps: one compile, stable state, lax.cond, vmap sweeps."""
 
 import jax
 import jax.numpy as jnp
@@ -29,11 +29,16 @@ def signature(tree):
     return jax.tree.structure(tree), [(jnp.shape(x), jnp.result_type(x)) for x in jax.tree.leaves(tree)]
 
 
+def hyperparams_before_update(info, i):
+    """Every hyperparameter the table changes: its example value before even updates, its changed one before odd."""
+    return info.changed if i % 2 else {name: info.hyperparams[name] for name in info.changed}
+
+
 @pytest.mark.parametrize("flattened", [False, True], ids=["per_leaf", "flatten"])
 @pytest.mark.parametrize("name", NAMES)
 def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
-    tx = OPTIMIZERS[name].build(learning_rate=0.01)
-    tx = js.flatten(tx) if flattened else tx
+    info = OPTIMIZERS[name]
+    tx = js.flatten(info.build()) if flattened else info.build()
     params = mixed_params()
     state = tx.init(params)
     traces = []
@@ -45,15 +50,18 @@ def test_one_compile_across_updates_and_hyperparameter_changes(name, flattened):
         return js.apply_updates(params, updates), state
 
     for i in range(4):
-        state = js.set_hyperparams(state, learning_rate=0.01 / (i + 1))
+        state = js.set_hyperparams(state, **hyperparams_before_update(info, i))
         params, state = step(params, state, grads_for(params, i))
     assert len(traces) == 1
-    assert float(js.get_hyperparams(state)["learning_rate"]) == pytest.approx(0.01 / 4)
+    held = js.get_hyperparams(state)
+    for name, value in hyperparams_before_update(info, 3).items():
+        np.testing.assert_allclose(np.asarray(held[name], np.float64), value, rtol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_state_and_param_dtypes_are_stable(name):
-    tx = OPTIMIZERS[name].build(learning_rate=0.01)
+    info = OPTIMIZERS[name]
+    tx = info.build(learning_rate=0.01)
     params = mixed_params()
     state = tx.init(params)
     initial = signature(state)
@@ -63,6 +71,8 @@ def test_state_and_param_dtypes_are_stable(name):
         params = js.apply_updates(params, updates)
         assert signature(state) == initial
     assert signature(params) == signature(mixed_params())
+    if info.eval_params is not None:
+        assert signature(info.eval_params(state, params)) == signature(params)
     for leaf in jax.tree.leaves(dict(js.get_hyperparams(state))):  # Hyperparams is a dict subclass, not a pytree
         assert leaf.dtype == jnp.float32  # hyperparameters are never rounded to bfloat16/float16
     assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in jax.tree.leaves(params))
@@ -95,7 +105,8 @@ def test_update_under_lax_cond(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_vmap_over_learning_rates_equals_loop(name):
     tx = OPTIMIZERS[name].build(learning_rate=0.01)
-    params = {"w": jnp.linspace(-1.0, 1.0, 5), "b": jnp.asarray(0.3)}
+    # a matrix too: LARS scales matrices only, Adafactor factors them
+    params = {"w": jnp.linspace(-1.0, 1.0, 5), "b": jnp.asarray(0.3), "k": jnp.linspace(-0.5, 1.0, 6).reshape(2, 3)}
 
     def train(lr):
         p = params
@@ -111,3 +122,8 @@ def test_vmap_over_learning_rates_equals_loop(name):
         expected = train(float(lr))
         for a, b in zip(jax.tree.leaves(jax.tree.map(lambda x: x[i], swept)), jax.tree.leaves(expected)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # the runs differ far beyond that tolerance, so a sweep that ignored its learning rates would fail
+    smallest, largest = jax.tree.map(lambda x: x[0], swept), jax.tree.map(lambda x: x[-1], swept)
+    assert any(
+        not np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(jax.tree.leaves(smallest), jax.tree.leaves(largest))
+    )

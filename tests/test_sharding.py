@@ -28,24 +28,17 @@ def test_runs_on_eight_devices(report):
     assert report["devices"] == 8
 
 
-@pytest.mark.parametrize("name", [info.name for info in FIRST_ORDER if info.elementwise])
-def test_state_follows_param_sharding_without_collectives(report, name):
-    result = report["results"][name]
+@pytest.mark.parametrize("info", FIRST_ORDER, ids=[info.name for info in FIRST_ORDER])
+def test_state_follows_param_sharding_with_only_the_collectives_the_math_needs(report, info):
+    result = report["results"][info.name]
     assert result["sharding_mismatches"] == []
-    assert result["collectives"] == []
+    assert result["collectives"] == list(info.sharded_collectives)  # the table says why each is needed
 
 
-@pytest.mark.parametrize(
-    "name,needed",
-    [
-        ("adafactor", ["all-reduce"]),  # row and column means, RMS of params and update, over the sharded axis
-        ("muon_adamw", ["all-gather"]),  # Newton-Schulz multiplies the whole matrix: it is gathered, then resharded
-    ],
-)
-def test_state_follows_param_sharding_with_only_the_collectives_the_math_needs(report, name, needed):
-    result = report["results"][name]
+def test_muon_with_adamw_gathers_the_sharded_matrix(report):
+    result = report["results"]["muon_adamw"]
     assert result["sharding_mismatches"] == []
-    assert result["collectives"] == needed
+    assert result["collectives"] == ["all-gather"]  # Newton-Schulz multiplies the whole matrix, then reshards
 
 
 def test_global_norm_clipping_needs_only_an_all_reduce(report):

@@ -110,7 +110,10 @@ def scale_by_prodigy(
         d_ratio = d / d0
 
         def delta_numerator(g, p, p0):
-            return d_ratio * dlr * jnp.dot(_sliced(g, slice_p), p0 - _sliced(p, slice_p))
+            # the reference's torch.dot, as a sum of products: jnp.dot of two vectors sharded over
+            # the same mesh axis is refused under explicit sharding (the output's sharding is
+            # ambiguous), whereas a sum reduces the shards with one all-reduce
+            return d_ratio * dlr * jnp.sum(_sliced(g, slice_p) * (p0 - _sliced(p, slice_p)))
 
         def first_moment(m, g):
             return jnp.where(beta1 > 0, m * beta1 + (d * (1 - beta1)) * g, m)

@@ -329,6 +329,39 @@ OPTIMIZER_ARGUMENTS: dict[str, dict[str, st.SearchStrategy]] = {
     "nadam": {"betas": st.tuples(_beta, _beta), "weight_decay": _decay, "decoupled_weight_decay": _flag},
     "radam": {"betas": st.tuples(_beta, _beta), "weight_decay": _decay, "decoupled_weight_decay": _flag},
     "sparse_adam": {"betas": st.tuples(_beta, _beta)},
+    "lion": {"betas": st.tuples(_beta, _beta), "weight_decay": _decay, "decoupled_weight_decay": _flag},
+    "lamb": {
+        "betas": st.tuples(_beta, _beta),
+        "weight_decay": _decay,
+        "weight_decouple": _flag,
+        "pre_norm": _flag,
+        "rectify": _flag,
+        "adanorm": _flag,
+    },
+    "lars": {
+        "weight_decay": _decay,
+        "momentum": st.sampled_from([0.0, 0.9]),
+        # the default 1e-3 scales matrix steps by about 1e-3 |p| / |g|: too small to see in float32
+        "trust_coefficient": st.sampled_from([1e-2, 0.1]),
+        "nesterov": _flag,
+    },
+    "schedule_free_sgd": {
+        "momentum": st.sampled_from([0.5, 0.9]),
+        "weight_decay": _decay,
+        "warmup_steps": st.sampled_from([0, 5]),
+    },
+    "schedule_free_adamw": {
+        "betas": st.tuples(_beta, _beta),
+        "weight_decay": _decay,
+        "warmup_steps": st.sampled_from([0, 5]),
+    },
+    "prodigy": {
+        # a multiplier of the distance estimate d, which starts at d0 = 1e-6: near 1, not a step size
+        "learning_rate": st.sampled_from([0.5, 1.0]),
+        "betas": st.tuples(_beta, _beta),
+        "weight_decay": _decay,
+        "use_bias_correction": _flag,
+    },
 }
 
 
@@ -336,7 +369,10 @@ OPTIMIZER_ARGUMENTS: dict[str, dict[str, st.SearchStrategy]] = {
 def optimizers(
     draw, names: Sequence[str] | None = None, learning_rate: st.SearchStrategy[float] = _small_lr
 ) -> OptimizerCase:
-    """Valid configurations of the first-order optimizers (``names`` restricts which)."""
+    """Valid configurations of the first-order optimizers (``names`` restricts which).
+
+    ``learning_rate`` is drawn for every optimizer whose ranges do not give their own (Prodigy's).
+    """
     name = draw(st.sampled_from(sorted(names or OPTIMIZER_ARGUMENTS)))
     kwargs = {"learning_rate": draw(learning_rate)}
     kwargs.update({arg: draw(strategy) for arg, strategy in OPTIMIZER_ARGUMENTS[name].items()})

@@ -1,10 +1,14 @@
-"""Regenerate the golden torch trajectories in tests/golden/optimizers.npz (needs torch==2.13.0).
+"""Regenerate the golden trajectories in tests/golden/optimizers.npz (needs torch==2.13.0).
+
+The reference packages' entries need theirs too: lion-pytorch 0.2.5, pytorch_optimizer 4.1.0,
+prodigyopt 1.1.2.
 
     python tests/golden/generate.py               # every optimizer of tests/optim_db.py, from scratch
     python tests/golden/generate.py adam adamw    # only these optimizers; other entries are kept
 
-Runs the torch side of every parity case in ``tests/optim_db.py`` and stores the trajectories.
-Values come from torch only, never from jaxsched.
+Runs the reference side (torch.optim or the package's class) of every parity case in
+``tests/optim_db.py`` and stores the trajectories. Values come from the references only, never
+from jaxsched.
 """
 
 import fcntl
