@@ -49,7 +49,7 @@ def _with_grad_conversion(info) -> ParityCase:
 def _cases() -> dict[str, StateCase]:
     cases = {}
     for info in FIRST_ORDER:
-        if not info.parity:
+        if "." in info.torch_optimizer:  # a reference package's optimizer: torch.optim state dicts only
             continue
         base = dataclasses.replace(_with_grad_conversion(info), torch_scheduler=None, grad_mask=None)
         kwargs = {**info.hyperparams, **info.options}
@@ -83,7 +83,7 @@ def make_torch_optimizer(case: StateCase, tensors: dict[str, Any]):
     """The torch optimizer of ``case`` over ``tensors``, built from (name, tensor) pairs when ``case.named``."""
     if case.named:
         tensors = {name: (name, tensor) for name, tensor in tensors.items()}
-    return optimizer_class_of(case.parity)(case.parity.torch_param_groups(tensors), **torch_kwargs(case.parity.kwargs))
+    return optimizer_class_of(case.parity.torch_optimizer)(case.parity.torch_param_groups(tensors), **torch_kwargs(case.parity.kwargs))
 
 
 def torch_step(case: ParityCase, optimizer, tensors: dict[str, Any], scheduler, step: int) -> None:
