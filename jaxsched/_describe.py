@@ -10,7 +10,7 @@ from jax.core import Tracer
 
 from jaxsched._training import AccumulateState, ParamGroupsState
 from jaxsched.core._base import OptState
-from jaxsched.core._combinators import PartitionState, _path_text
+from jaxsched.core._combinators import PartitionState, path_text
 from jaxsched.core._hyperparams import Fixed, HyperparamsState, Scheduled, unboxed
 
 _INDENT = "  "
@@ -47,7 +47,7 @@ def _buffers(tree: Any, indent: str) -> list[str]:
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     if not leaves:
         return [f"{indent}(no buffers)"]
-    names = [_path_text(path) or "value" for path, _ in leaves]
+    names = [path_text(path) or "value" for path, _ in leaves]
     width = max(map(len, names))
     return [f"{indent}{name:<{width}}  {_leaf(leaf)}" for name, (_, leaf) in zip(names, leaves, strict=True)]
 

@@ -23,7 +23,7 @@ import numpy as np
 from jaxsched._plateau import Plateau, PlateauState
 from jaxsched._training import ParamGroupsState
 from jaxsched.core._base import STEP_DTYPE, EmptyState, GradientTransformation, components_of, hyperparam_dtype
-from jaxsched.core._combinators import PartitionState
+from jaxsched.core._combinators import PartitionState, path_text
 from jaxsched.core._hyperparams import Fixed, HyperparamsState, Scheduled, scheduled_value
 from jaxsched.optimizers._adadelta import AdadeltaState
 from jaxsched.optimizers._adafactor import AdafactorState
@@ -100,15 +100,7 @@ def _torch_key(name: str) -> str:
 
 def _leaf_name(path: Sequence[Any]) -> str:
     """torch's ``named_parameters`` spelling of a pytree path: keys, attributes and indices joined by dots."""
-    parts = []
-    for key in path:
-        for attr in ("key", "name", "idx"):
-            if hasattr(key, attr):
-                parts.append(str(getattr(key, attr)))
-                break
-        else:
-            parts.append(str(key))
-    return ".".join(parts)
+    return path_text(path, ".")
 
 
 def _to_numpy(value: Any) -> np.ndarray:

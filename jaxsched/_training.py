@@ -28,7 +28,7 @@ from jaxsched.core._base import (
     tree_zeros_state,
     zero_step,
 )
-from jaxsched.core._combinators import Labels, PartitionState, _path_text, _resolve, partition
+from jaxsched.core._combinators import Labels, PartitionState, _resolve, partition, path_text
 from jaxsched.core._hyperparams import HyperparamsState, replaced
 from jaxsched.core._validation import check_bool, check_int, check_transformation, is_schedule
 
@@ -271,7 +271,7 @@ def label_decay(no_decay: Sequence[str] = ("bias", "norm", "Norm")) -> Callable[
     fragments = tuple(no_decay)
 
     def label_of(path, _leaf):
-        text = _path_text(path)
+        text = path_text(path)
         return "no_decay" if any(fragment in text for fragment in fragments) else "decay"
 
     return lambda params: jax.tree_util.tree_map_with_path(label_of, params)

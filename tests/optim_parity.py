@@ -219,6 +219,18 @@ def optimizer_class_of(torch_optimizer: str):
     return getattr(importlib.import_module(module_name), class_name)
 
 
+def torch_step(case: ParityCase, optimizer, tensors: dict[str, Any], scheduler, step: int) -> None:
+    """One torch step of ``case``: the gradients at the current ``tensors``, ``optimizer.step()``, the scheduler."""
+    import torch
+
+    grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
+    for k, t in tensors.items():
+        t.grad = (case.torch_grads or (lambda x: x))(torch.from_numpy(np.array(grads[k], np.float64)))
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+
+
 def run_torch(case: ParityCase) -> np.ndarray:
     """Trajectory of flattened params under the matching torch (or reference package) optimizer, in float64."""
     import torch
@@ -232,12 +244,7 @@ def run_torch(case: ParityCase) -> np.ndarray:
         scheduler = case.make_torch_scheduler(optimizer)
         rows = [flatten({k: t.detach().numpy() for k, t in tensors.items()})]
         for step in range(case.steps):
-            grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
-            for k, t in tensors.items():
-                t.grad = (case.torch_grads or (lambda x: x))(torch.from_numpy(np.array(grads[k], np.float64)))
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            torch_step(case, optimizer, tensors, scheduler, step)
             rows.append(flatten({k: t.detach().numpy() for k, t in tensors.items()}))
     finally:
         torch.set_default_dtype(previous)

@@ -20,12 +20,12 @@ from tests.golden.generate_torch_state import (
     CASES,
     CONTINUE,
     SPLIT,
+    continue_torch,
     golden,
     make_torch_optimizer,
     run_torch,
     snapshot,
     torch_names,
-    torch_step,
 )
 from tests.optim_parity import HAS_TORCH, PARAMS0, RTOL, masked_grads
 
@@ -138,11 +138,7 @@ def test_torch_continues_a_jaxsched_run(name):
         tensors = {k: torch.tensor(v, requires_grad=True) for k, v in resume_from.items()}
         optimizer = make_torch_optimizer(case, tensors)
         optimizer.load_state_dict(state_dict)
-        scheduler = _resume_torch_scheduler(case, optimizer, state_dict)
-        theirs = []
-        for t in range(SPLIT, SPLIT + CONTINUE):
-            torch_step(case.parity, optimizer, tensors, scheduler, t)
-            theirs.append(snapshot(tensors))
+        theirs = continue_torch(case, optimizer, tensors, _resume_torch_scheduler(case, optimizer, state_dict))
     finally:
         torch.set_default_dtype(previous)
     assert_rows_close(ours, theirs, name)

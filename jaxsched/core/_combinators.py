@@ -169,7 +169,8 @@ def partition(transforms: Mapping[str, GradientTransformation], labels: Labels) 
     return record_components(GradientTransformation(init, update), transforms=transforms, labels=label_tree)
 
 
-def _path_text(path: Sequence[Any]) -> str:
+def path_text(path: Sequence[Any], separator: str = "/") -> str:
+    """A pytree path as text: its keys, attribute names and indices joined by ``separator``."""
     parts = []
     for key in path:
         for attr in ("key", "name", "idx"):
@@ -178,7 +179,7 @@ def _path_text(path: Sequence[Any]) -> str:
                 break
         else:
             parts.append(str(key))
-    return "/".join(parts)
+    return separator.join(parts)
 
 
 def label_by_path(rules: Mapping[str, str], default: str | None = None) -> Callable[[Params], PyTree]:
@@ -203,7 +204,7 @@ def label_by_path(rules: Mapping[str, str], default: str | None = None) -> Calla
     rules = dict(rules)
 
     def label_of(path, _leaf):
-        text = _path_text(path)
+        text = path_text(path)
         for pattern, label in rules.items():
             if text == pattern or text.startswith(pattern.rstrip("/") + "/") or fnmatch.fnmatchcase(text, pattern):
                 return label

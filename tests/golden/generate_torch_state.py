@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.optim_db import FIRST_ORDER  # noqa: E402
-from tests.optim_parity import PARAMS0, ParityCase, masked_grads, optimizer_class_of, torch_kwargs  # noqa: E402
+from tests.optim_parity import PARAMS0, ParityCase, optimizer_class_of, torch_kwargs, torch_step  # noqa: E402
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / "torch_state.npz"
 SPLIT = 10
@@ -83,18 +83,18 @@ def make_torch_optimizer(case: StateCase, tensors: dict[str, Any]):
     """The torch optimizer of ``case`` over ``tensors``, built from (name, tensor) pairs when ``case.named``."""
     if case.named:
         tensors = {name: (name, tensor) for name, tensor in tensors.items()}
-    return optimizer_class_of(case.parity.torch_optimizer)(case.parity.torch_param_groups(tensors), **torch_kwargs(case.parity.kwargs))
+    return optimizer_class_of(case.parity.torch_optimizer)(
+        case.parity.torch_param_groups(tensors), **torch_kwargs(case.parity.kwargs)
+    )
 
 
-def torch_step(case: ParityCase, optimizer, tensors: dict[str, Any], scheduler, step: int) -> None:
-    import torch
-
-    grads = masked_grads(case, {k: t.detach().numpy() for k, t in tensors.items()}, step)
-    for k, t in tensors.items():
-        t.grad = (case.torch_grads or (lambda x: x))(torch.from_numpy(np.array(grads[k], np.float64)))
-    optimizer.step()
-    if scheduler is not None:
-        scheduler.step()
+def continue_torch(case: StateCase, optimizer, tensors: dict[str, Any], scheduler) -> list[dict[str, np.ndarray]]:
+    """torch's params after each of the CONTINUE steps that follow step SPLIT."""
+    rows = []
+    for step in range(SPLIT, SPLIT + CONTINUE):
+        torch_step(case.parity, optimizer, tensors, scheduler, step)
+        rows.append(snapshot(tensors))
+    return rows
 
 
 def snapshot(tensors: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -115,10 +115,7 @@ def run_torch(case: StateCase) -> dict[str, Any]:
             torch_step(case.parity, optimizer, tensors, scheduler, step)
         state_dict = to_numpy(optimizer.state_dict())
         params = snapshot(tensors)
-        rows = []
-        for step in range(SPLIT, SPLIT + CONTINUE):
-            torch_step(case.parity, optimizer, tensors, scheduler, step)
-            rows.append(snapshot(tensors))
+        rows = continue_torch(case, optimizer, tensors, scheduler)
     finally:
         torch.set_default_dtype(previous)
     return {"state_dict": state_dict, "params": params, "rows": rows}
