@@ -30,6 +30,8 @@ from jaxsched._checkpoint import (
     save_state as save_state,
 )
 from jaxsched._describe import describe as describe
+from jaxsched._fused import FusedState as FusedState
+from jaxsched._fused import fused as fused
 from jaxsched._plateau import (
     Plateau as Plateau,
 )
@@ -277,6 +279,7 @@ __all__ = [
     "AveragerState",
     "AccumulateState",
     "CheckpointError",
+    "FusedState",
     "ParamGroupsState",
     "Plateau",
     "PlateauSchedule",
@@ -290,6 +293,7 @@ __all__ = [
     "clip_by_global_norm",
     "ema",
     "describe",
+    "fused",
     "label_decay",
     "load_state",
     "low_precision_state",
