@@ -33,11 +33,13 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for the tests' optimizer table
 
 import jaxsched as js
+from jaxsched._fused import kernel_module
 from tests.optim_db import OPTIMIZERS as OPTIM_DB
 from tests.optim_parity import torch_kwargs
 
 HAS_OPTAX = importlib.util.find_spec("optax") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_KERNEL = kernel_module() is not None
 if HAS_OPTAX:
     import optax
 if HAS_TORCH:
@@ -151,6 +153,31 @@ class JaxStep:
         return time.perf_counter() - start
 
 
+class FloorStep:
+    """The physical limit of an Adam step: one C loop over one float32 array each of p, g, m and v.
+
+    4 reads and 3 in-place writes per element (28 bytes), no math to speak of: the compiled
+    kernel's ``jaxsched_floor`` target, jitted and donated like the train steps.
+    """
+
+    def __init__(self, total: int):
+        vector = jax.ShapeDtypeStruct((total,), jnp.float32)
+        floor = jax.ffi.ffi_call("jaxsched_floor", [vector] * 3, input_output_aliases={0: 0, 2: 1, 3: 2})
+        self.grad = jnp.full(total, 1e-3, jnp.float32)
+        self.state = tuple(jnp.full(total, value, jnp.float32) for value in (1.0, 0.0, 0.0))  # p, m, v
+
+        def step(p, m, v, g):
+            return floor(p, g, m, v)
+
+        self.compiled = jax.jit(step, donate_argnums=(0, 1, 2)).lower(*self.state, self.grad).compile()
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        self.state = self.compiled(*self.state, self.grad)
+        jax.block_until_ready(self.state)
+        return time.perf_counter() - start
+
+
 class TorchStep:
     """``torch.optim.<name>`` over the same leaves; ``None`` from :meth:`make` when the variant is unsupported."""
 
@@ -208,9 +235,10 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
     one vector per dtype (so at 10M / 200 leaves it packs nothing and equals the plain column).
     """
     yield (
-        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | optax ms | torch foreach ms | torch fused ms "
-        "| js/optax | flatten/optax | flatten/fused | compile js s | compile flatten s | compile optax s "
-        "| compile js/optax | compile flatten/optax |\n|" + "---|" * 15
+        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | js.fused ms | optax ms | torch foreach ms "
+        "| torch fused ms | one-pass floor ms | js/optax | flatten/optax | flatten/fused | js.fused/optax "
+        "| js.fused/torch fused | js.fused/floor | compile js s | compile flatten s | compile js.fused s "
+        "| compile optax s | compile js/optax | compile flatten/optax | compile js.fused/optax |\n|" + "---|" * 22
     )
     for total, leaves, sizes, names in SIZES:
         for name in names:
@@ -222,11 +250,14 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             runners: dict[str, object] = {
                 "jaxsched": JaxStep(info.make(**kwargs), total, leaves, sizes),
                 "flatten": JaxStep(js.flatten(info.make(**kwargs)), total, leaves, sizes),
+                "js.fused": JaxStep(js.fused(info.make(**kwargs)), total, leaves, sizes),
             }
+            if HAS_KERNEL:  # the floor is a target of the compiled kernel
+                runners["floor"] = FloorStep(total)
             if HAS_OPTAX:
                 runners["optax"] = JaxStep(make_optax(), total, leaves, sizes)
             ms = side_by_side(runners, repeats)
-            compile_s = {library: runner.compile_s for library, runner in runners.items()}
+            compile_s = {library: getattr(runner, "compile_s", None) for library, runner in runners.items()}
             del runners
             if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
                 variants = {
@@ -237,12 +268,16 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             label = f"{total / 1e6:.3g}M / {leaves}" + SIZE_LABELS[sizes]
             yield (
                 f"| {row_name(name)} | {label} "
-                f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
-                f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
+                f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms['js.fused'], 2)} "
+                f"| {fmt(ms.get('optax'), 2)} | {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} "
+                f"| {fmt(ms.get('floor'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
                 f"| {ratio(ms['flatten'], ms.get('optax'))} | {ratio(ms['flatten'], ms.get('fused'))} "
-                f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s.get('optax'), 2)} "
-                f"| {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
-                f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} |"
+                f"| {ratio(ms['js.fused'], ms.get('optax'))} | {ratio(ms['js.fused'], ms.get('fused'))} "
+                f"| {ratio(ms['js.fused'], ms.get('floor'))} "
+                f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s['js.fused'], 2)} "
+                f"| {fmt(compile_s.get('optax'), 2)} | {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
+                f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} "
+                f"| {ratio(compile_s['js.fused'], compile_s.get('optax'))} |"
             )
 
 
