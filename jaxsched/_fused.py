@@ -81,6 +81,25 @@ def _served_by_kernel(updates: PyTree, params: PyTree) -> bool:
     return dtype.name in _KERNEL_DTYPES and all(jnp.result_type(x) == dtype for x in leaves)
 
 
+def _check_unsharded(tree: PyTree, what: str) -> None:
+    """Refuse leaves split over devices: one packed vector cannot follow each leaf's own sharding.
+
+    Seen on concrete arrays and, under an explicit mesh, on traced ones; an auto-sharded trace does
+    not tell (there, packing sharded leaves would make XLA gather them).
+    """
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        sharding = leaf.sharding if isinstance(leaf, jax.Array) and not isinstance(leaf, jax.core.Tracer) else None
+        if sharding is None:
+            sharding = getattr(jax.typeof(leaf), "sharding", None)
+        spec = getattr(sharding, "spec", ())
+        if any(axis is not None for axis in spec):
+            raise ValueError(
+                f"fused packs each dtype's leaves into one vector, which cannot follow per-leaf shardings: "
+                f"{what} {jax.tree_util.keystr(path)} is sharded as {spec}; replicate the parameters (data "
+                "parallelism) or use the optimizer without fused"
+            )
+
+
 def _flags(fusion: Fusion) -> int:
     first, second = fusion.kernel.flags
     return (
@@ -192,11 +211,13 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> GradientTra
 
     def init(params):
         params = jax.tree.map(jnp.asarray, params)
+        _check_unsharded(params, "parameter")
         return FusedState(transform.init(pack(params, layout_of(params))))
 
     def update(updates, state, params=None, **extra_args):
         updates = jax.tree.map(jnp.asarray, updates)
         params = None if params is None else jax.tree.map(jnp.asarray, params)
+        _check_unsharded(updates, "gradient")
         if params is not None:
             difference = first_difference(updates, params)
             if difference:

@@ -329,3 +329,11 @@ def test_state_for_other_params_is_refused():
     other = random_params([(5,)])
     with pytest.raises(ValueError, match="state does not match"):
         tx.update(other, state, other)
+
+
+def test_sharded_params_are_refused():
+    """One packed vector per dtype cannot follow per-leaf shardings (tests/sharding_script.py checks 8 devices)."""
+    mesh = jax.make_mesh((1,), ("data",))
+    params = {"w": jax.device_put(jnp.ones((4, 3)), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))}
+    with pytest.raises(ValueError, match="cannot follow per-leaf shardings"):
+        js.fused(js.adam(1e-3)).init(params)
