@@ -35,6 +35,9 @@ from jaxsched.optimizers._compose import Fusion
 # Leaves per custom call: XLA's compile time grows much faster than linearly with a call's operand
 # count (one call over 1000 leaves took about a minute to compile), while each extra call costs ~1 us.
 MAX_LEAVES_PER_CALL = 64
+# The jaxlib versions the kernel is built and tested against: its XLA FFI headers (API 0.3) come from
+# jaxlib 0.10.2. Outside this range fused runs the fallback rather than risk a mismatched ABI.
+KERNEL_JAXLIB = ((0, 10, 2), (0, 11, 0))  # [lowest, first not tested)
 # jaxsched/_kernel/kernel.h's numbering
 _OPS = {"adam": 0, "sgd": 1, "rmsprop": 2, "adagrad": 3}
 _L2, _DECOUPLED, _OP_FLAG_A, _OP_FLAG_B = 1, 2, 4, 8
@@ -58,9 +61,14 @@ class FusedState(NamedTuple):
 def kernel_module() -> Any:
     """The compiled kernel (``jaxsched._fused_kernel``) with its FFI targets registered, or ``None``.
 
-    ``None`` where the package was installed without a C++ compiler: :func:`fused` then always
-    runs the pure-JAX fallback.
+    ``None`` where the package was installed without a C++ compiler, or with a jaxlib outside
+    :data:`KERNEL_JAXLIB`: :func:`fused` then always runs the pure-JAX fallback.
     """
+    import jaxlib
+
+    version = tuple(int(part) for part in jaxlib.__version__.split(".")[:3] if part.isdigit())
+    if not KERNEL_JAXLIB[0] <= version < KERNEL_JAXLIB[1]:
+        return None
     try:
         from jaxsched import _fused_kernel  # type: ignore[attr-defined]
     except ImportError:
@@ -89,7 +97,7 @@ def _check_unsharded(tree: PyTree, what: str) -> None:
     """
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
         sharding = leaf.sharding if isinstance(leaf, jax.Array) and not isinstance(leaf, jax.core.Tracer) else None
-        if sharding is None:
+        if sharding is None and hasattr(jax, "typeof"):  # jax >= 0.6: a trace's explicit sharding
             sharding = getattr(jax.typeof(leaf), "sharding", None)
         spec = getattr(sharding, "spec", ())
         if any(axis is not None for axis in spec):

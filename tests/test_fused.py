@@ -337,3 +337,16 @@ def test_sharded_params_are_refused():
     params = {"w": jax.device_put(jnp.ones((4, 3)), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))}
     with pytest.raises(ValueError, match="cannot follow per-leaf shardings"):
         js.fused(js.adam(1e-3)).init(params)
+
+
+def test_kernel_is_off_outside_the_tested_jaxlib_versions(monkeypatch):
+    import jaxlib
+
+    kernel_module.cache_clear()
+    monkeypatch.setattr(jaxlib, "__version__", "0.11.0")
+    try:
+        assert kernel_module() is None
+    finally:
+        monkeypatch.undo()
+        kernel_module.cache_clear()
+    assert (kernel_module() is not None) == HAS_KERNEL
