@@ -131,14 +131,19 @@ def make_params(total: int, leaves: int, sizes: str = "equal", seed: int = 0) ->
 
 
 class JaxStep:
-    """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step."""
+    """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step.
 
-    def __init__(self, tx, total: int, leaves: int, sizes: str = "equal"):
+    The step is ``update`` then ``apply_updates``, or with ``in_place`` js.fused's one-pass ``step``.
+    """
+
+    def __init__(self, tx, total: int, leaves: int, sizes: str = "equal", in_place: bool = False):
         self.params = make_params(total, leaves, sizes)
         self.grads = jax.tree.map(lambda p: 1e-3 * p, self.params)
         self.state = tx.init(self.params)
 
         def step(params, state, grads):
+            if in_place:  # js.fused's step: the kernel writes the parameters, no update array
+                return tx.step(grads, state, params)
             updates, state = tx.update(grads, state, params)
             return js.apply_updates(params, updates), state
 

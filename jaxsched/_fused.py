@@ -12,6 +12,7 @@ Wherever the kernel cannot serve, the same packed state runs through the optimiz
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -22,7 +23,9 @@ from jaxsched.core._base import (
     GradientTransformation,
     OptState,
     PyTree,
+    apply_updates,
     call_update,
+    check_has_params,
     first_difference,
     hyperparam_dtype,
     increment_step,
@@ -40,8 +43,25 @@ MAX_LEAVES_PER_CALL = 64
 KERNEL_JAXLIB = ((0, 10, 2), (0, 11, 0))  # [lowest, first not tested)
 # jaxsched/_kernel/kernel.h's numbering
 _OPS = {"adam": 0, "sgd": 1, "rmsprop": 2, "adagrad": 3}
-_L2, _DECOUPLED, _OP_FLAG_A, _OP_FLAG_B = 1, 2, 4, 8
+_L2, _DECOUPLED, _OP_FLAG_A, _OP_FLAG_B, _APPLY = 1, 2, 4, 8, 16
 _KERNEL_DTYPES = ("float32", "float64")
+
+
+class FusedTransformation(GradientTransformation):
+    """What :func:`fused` returns: a :class:`~jaxsched.GradientTransformation` with a one-pass ``step``.
+
+    ``step(grads, state, params) -> (params, state)`` equals ``update`` followed by
+    :func:`jaxsched.apply_updates`, with the parameters written in place by the kernel: no update
+    array is made, so a step reads and writes each element once (donate ``params`` and ``state``
+    to the jitted step for the writes to land in place).
+    """
+
+    step: Callable[..., tuple[PyTree, OptState]]
+
+    def __new__(cls, init, update, step):
+        self = super().__new__(cls, init, update)
+        self.step = step
+        return self
 
 
 class FusedState(NamedTuple):
@@ -118,8 +138,11 @@ def _flags(fusion: Fusion) -> int:
     )
 
 
-def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: FusedState, params: PyTree):
-    """One update through the kernel: every leaf has the same dtype (see :func:`_served_by_kernel`)."""
+def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: FusedState, params: PyTree, apply: bool):
+    """One update through the kernel: every leaf has the same dtype (see :func:`_served_by_kernel`).
+
+    Returns the updates, or with ``apply`` the updated parameters (written in place), and the state.
+    """
     outer: HyperparamsState = state.inner_state
     inner = outer.inner_state
     kernel = fusion.kernel
@@ -136,15 +159,18 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
     grads = jax.tree.leaves(updates)
     # without weight decay the kernel never reads the parameters: the gradients stand in for them
     param_leaves = grads if params is None else jax.tree.leaves(params)
-    new_updates = []
+    new_leaves = []
     for start in range(0, len(grads), MAX_LEAVES_PER_CALL):
         chunk = slice(start, start + MAX_LEAVES_PER_CALL)
         leaves = grads[chunk]
+        aliases = {1 + k: k for k in range(len(buffers))}
+        if apply:  # each parameter's buffer receives its new value
+            aliases.update({1 + len(buffers) + j: len(buffers) + j for j in range(len(leaves))})
         call = jax.ffi.ffi_call(
             "jaxsched_fused_update",
             [jax.ShapeDtypeStruct(b.shape, b.dtype) for b in buffers]
             + [jax.ShapeDtypeStruct(g.shape, g.dtype) for g in leaves],
-            input_output_aliases={1 + k: k for k in range(len(buffers))},
+            input_output_aliases=aliases,
             vmap_method="sequential",
         )
         results = call(
@@ -153,20 +179,20 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
             *param_leaves[chunk],
             *leaves,
             op=np.int32(_OPS[kernel.op]),
-            flags=np.int32(_flags(fusion)),
+            flags=np.int32(_flags(fusion) + _APPLY * apply),
             offset=np.int64(layout.places[start][2]),
             buffers=np.int64(len(buffers)),
         )
-        buffers, leaf_updates = list(results[: len(buffers)]), results[len(buffers) :]
-        new_updates.extend(leaf_updates)
+        buffers = list(results[: len(buffers)])
+        new_leaves.extend(results[len(buffers) :])
     replaced = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
     if "step" in inner._fields:
         replaced["step"] = increment_step(inner.step)
     new_outer = advanced(outer, fusion.hyperparams, inner._replace(**replaced))
-    return jax.tree.unflatten(layout.treedef, new_updates), FusedState(new_outer)
+    return jax.tree.unflatten(layout.treedef, new_leaves), FusedState(new_outer)
 
 
-def fused(transform: GradientTransformation, kernel: bool = True) -> GradientTransformation:
+def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransformation:
     """Run a jaxsched optimizer as one compiled pass over each element, with packed state.
 
     The same math as ``transform`` (the same formula, in torch's operation order), computed by a
@@ -222,7 +248,7 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> GradientTra
         _check_unsharded(params, "parameter")
         return FusedState(transform.init(pack(params, layout_of(params))))
 
-    def update(updates, state, params=None, **extra_args):
+    def run(updates, state, params, extra_args, apply: bool):
         updates = jax.tree.map(jnp.asarray, updates)
         params = None if params is None else jax.tree.map(jnp.asarray, params)
         _check_unsharded(updates, "gradient")
@@ -243,13 +269,14 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> GradientTra
             packed_updates, inner_state = call_update(
                 transform, pack(updates, layout), state.inner_state, packed_params, extra_args
             )
-            return unpack(packed_updates, layout), FusedState(inner_state)
+            new_updates = unpack(packed_updates, layout)
+            return (apply_updates(params, new_updates) if apply else new_updates), FusedState(inner_state)
 
         if not kernel or kernel_module() is None or not _served_by_kernel(updates, params):
             return fallback(updates, state, params)
 
         def on_cpu(updates, state, params):
-            return _kernel_update(fusion, layout, updates, state, params)
+            return _kernel_update(fusion, layout, updates, state, params, apply)
 
         @jax.custom_jvp
         def one_pass(updates, state, params):
@@ -259,4 +286,11 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> GradientTra
         one_pass.defjvp(lambda primals, tangents: jax.jvp(fallback, primals, tangents))
         return one_pass(updates, state, params)
 
-    return GradientTransformation(init, update)
+    def update(updates, state, params=None, **extra_args):
+        return run(updates, state, params, extra_args, apply=False)
+
+    def step(grads, state, params, **extra_args):
+        check_has_params(params, "fused's step")
+        return run(grads, state, params, extra_args, apply=True)
+
+    return FusedTransformation(init, update, step)

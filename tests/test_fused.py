@@ -350,3 +350,26 @@ def test_kernel_is_off_outside_the_tested_jaxlib_versions(monkeypatch):
         monkeypatch.undo()
         kernel_module.cache_clear()
     assert (kernel_module() is not None) == HAS_KERNEL
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "fallback"])
+@pytest.mark.parametrize("name", ["adam_l2_amsgrad_maximize", "adamw", "sgd_nesterov_maximize", "rmsprop_centered", "adagrad"])
+def test_step_writes_what_update_and_apply_updates_give(name, kernel):
+    """``step`` (parameters written in place by the kernel) = ``update`` + ``apply_updates``."""
+    tx = js.fused(CONFIGS[name](), kernel=kernel)
+    params = random_params([(7, 3), (100,), ()])
+    expected_params, expected_state = trajectory(tx, params, steps=3)
+    step = jax.jit(tx.step, donate_argnums=(1, 2))
+    state = tx.init(params)
+    for i in range(3):
+        params, state = step(random_grads(params, i), state, params)
+    # the kernel rounds p + u exactly as apply_updates does; XLA may fuse the fallback's add differently
+    rtol = 0 if kernel and HAS_KERNEL else KERNEL_VS_FALLBACK_RTOL
+    assert_close_relative_to_scale((params, state), (expected_params, expected_state), rtol)
+
+
+def test_step_needs_params():
+    tx = js.fused(js.adam(1e-3))
+    params = random_params([(3,)])
+    with pytest.raises(ValueError, match="needs the current parameters"):
+        tx.step(params, tx.init(params), None)

@@ -3,7 +3,7 @@
 // One call updates up to a few dozen parameter leaves of one dtype: it reads each leaf's parameter
 // and gradient, reads and writes the optimizer's packed state buffers in place (the caller aliases
 // them to the outputs) at `offset` + the element's position among the call's leaves, and writes
-// each leaf's update. Work is split into chunks over XLA's intra-op thread pool; the calling thread
+// each leaf's update (or, with kApply, the updated parameter in place). Work is split into chunks over XLA's intra-op thread pool; the calling thread
 // takes chunks too and waits only for chunks already taken, so a busy pool cannot stall it.
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -68,7 +68,8 @@ void parallel_for(ffi::ThreadPool& pool, int64_t total, const Body& body) {
     body(0, total);
     return;
   }
-  int64_t chunks = std::min<int64_t>(total / kMinChunk, 4 * (threads + 1));
+  // many small chunks: a pool thread the OS deschedules mid-chunk holds up the caller for one chunk only
+  int64_t chunks = std::min<int64_t>(total / kMinChunk, 64 * (threads + 1));
   int64_t chunk = (total + chunks - 1) / chunks;
   struct Shared {
     std::atomic<int64_t> next{0};
@@ -133,9 +134,11 @@ ffi::Error FusedUpdate(ffi::ThreadPool pool, ffi::AnyBuffer scalars, ffi::Remain
         grad->element_count() != param->element_count()) {
       return ffi::Error::InvalidArgument("jaxsched_fused_update: leaf dtype or size mismatch");
     }
-    params[l] = static_cast<const char*>(param->untyped_data());
     grads[l] = static_cast<const char*>(grad->untyped_data());
     updates[l] = static_cast<char*>((*update)->untyped_data());
+    params[l] = static_cast<const char*>(param->untyped_data());
+    // with kApply the result is the parameter, aliased in place (copied in if XLA ever did not)
+    if ((flags & kApply) != 0 && updates[l] != params[l]) std::memcpy(updates[l], params[l], param->size_bytes());
     starts[l + 1] = starts[l] + static_cast<int64_t>(param->element_count());
   }
   RangeFn fn = active->table[op][dtype][flags];

@@ -16,15 +16,17 @@ constexpr int kL2 = 1;         // weight_decay added to the gradient
 constexpr int kDecoupled = 2;  // weight_decay applied AdamW-style after the step
 constexpr int kOpFlagA = 4;    // adam: amsgrad; sgd: momentum; rmsprop: centered
 constexpr int kOpFlagB = 8;    // sgd: nesterov; rmsprop: momentum
-constexpr int kFlagCombinations = 16;
+constexpr int kApply = 16;     // write p + update into the parameter, in place, instead of the update
+constexpr int kFlagCombinations = 32;
 
 // The scalars operand starts with these, then the op's own scalars.
 enum CommonScalar { kSign, kWeightDecay, kNegativeLr, kNegativeShrink, kCommonScalars };
 
 // One contiguous piece: n elements of one parameter leaf and the same elements of up to three
-// packed state buffers.
+// packed state buffers. `out` receives the update, or with kApply is the parameter itself (`param`
+// is then not read).
 using RangeFn = void (*)(const void* scalars, int64_t n, const void* param, const void* grad, void* buffer0,
-                         void* buffer1, void* buffer2, void* update);
+                         void* buffer1, void* buffer2, void* out);
 using Table = RangeFn[kNumOps][kNumDtypes][kFlagCombinations];
 using FloorFn = void (*)(int64_t n, float* param, const float* grad, float* m, float* v);
 

@@ -109,27 +109,40 @@ struct Adagrad {
   }
 };
 
-// torch_optimizer's order around the math: maximize -> L2 decay -> math -> -lr -> decoupled decay.
+// torch_optimizer's order around the math: maximize -> L2 decay -> math -> -lr -> decoupled decay;
+// then, with kApply, jaxsched.apply_updates' p + u.
 template <template <typename, int> class Op, typename T, int F>
 void run(const void* scalars_, int64_t n, const void* param_, const void* grad_, void* b0_, void* b1_, void* b2_,
-         void* update_) {
+         void* out_) {
+  constexpr bool kInPlace = (F & kApply) != 0;
   const T* s = static_cast<const T*>(scalars_);
-  const T* __restrict param = static_cast<const T*>(param_);
+  // in place, the parameter is read through `out` only: two restrict pointers may not share memory
+  const T* __restrict param = kInPlace ? nullptr : static_cast<const T*>(param_);
   const T* __restrict grad = static_cast<const T*>(grad_);
   T* __restrict b0 = static_cast<T*>(b0_);
   T* __restrict b1 = static_cast<T*>(b1_);
   T* __restrict b2 = static_cast<T*>(b2_);
-  T* __restrict update = static_cast<T*>(update_);
+  T* __restrict out = static_cast<T*>(out_);
   const T sign = s[kSign], weight_decay = s[kWeightDecay], negative_lr = s[kNegativeLr],
           negative_shrink = s[kNegativeShrink];
   const Op<T, F> op(s + kCommonScalars);
   for (int64_t i = 0; i < n; ++i) {
+    T p = 0;
+    if constexpr (kInPlace) {
+      p = out[i];
+    } else if constexpr ((F & (kL2 | kDecoupled)) != 0) {
+      p = param[i];
+    }
     T g = grad[i] * sign;
-    if constexpr ((F & kL2) != 0) g = g + weight_decay * param[i];
+    if constexpr ((F & kL2) != 0) g = g + weight_decay * p;
     T u = op(g, b0, b1, b2, i);
     if constexpr (!Op<T, F>::kAppliesLr) u = negative_lr * u;
-    if constexpr ((F & kDecoupled) != 0) u = u + negative_shrink * param[i];
-    update[i] = u;
+    if constexpr ((F & kDecoupled) != 0) u = u + negative_shrink * p;
+    if constexpr (kInPlace) {
+      out[i] = p + u;
+    } else {
+      out[i] = u;
+    }
   }
 }
 
