@@ -238,12 +238,17 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
 
     ``js.flatten`` is the same jaxsched optimizer with leaves of at most 16384 elements packed into
     one vector per dtype (so at 10M / 200 leaves it packs nothing and equals the plain column).
+    ``js.fused`` runs it through the compiled one-pass kernel (``update`` then ``apply_updates``);
+    ``js.fused step`` is its ``step``, which writes the parameters in place. "torch fused" is
+    torch's ``fused=True`` where torch has it (RMSprop has none: ``-``). The one-pass floor is a C
+    loop with Adam's access pattern over one array each of p, g, m, v (4 reads, 3 writes).
     """
     yield (
-        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | js.fused ms | optax ms | torch foreach ms "
-        "| torch fused ms | one-pass floor ms | js/optax | flatten/optax | flatten/fused | js.fused/optax "
-        "| js.fused/torch fused | js.fused/floor | compile js s | compile flatten s | compile js.fused s "
-        "| compile optax s | compile js/optax | compile flatten/optax | compile js.fused/optax |\n|" + "---|" * 22
+        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | js.fused ms | js.fused step ms | optax ms "
+        "| torch foreach ms | torch fused ms | one-pass floor ms | js/optax | flatten/optax | flatten/fused "
+        "| js.fused/optax | js.fused/torch fused | fused step/optax | fused step/torch fused | fused step/floor "
+        "| compile js s | compile flatten s | compile js.fused s | compile optax s | compile js/optax "
+        "| compile flatten/optax | compile js.fused/optax |\n|" + "---|" * 25
     )
     for total, leaves, sizes, names in SIZES:
         for name in names:
@@ -256,6 +261,7 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
                 "jaxsched": JaxStep(info.make(**kwargs), total, leaves, sizes),
                 "flatten": JaxStep(js.flatten(info.make(**kwargs)), total, leaves, sizes),
                 "js.fused": JaxStep(js.fused(info.make(**kwargs)), total, leaves, sizes),
+                "fused step": JaxStep(js.fused(info.make(**kwargs)), total, leaves, sizes, in_place=True),
             }
             if HAS_KERNEL:  # the floor is a target of the compiled kernel
                 runners["floor"] = FloorStep(total)
@@ -274,11 +280,12 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             yield (
                 f"| {row_name(name)} | {label} "
                 f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms['js.fused'], 2)} "
-                f"| {fmt(ms.get('optax'), 2)} | {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} "
-                f"| {fmt(ms.get('floor'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
+                f"| {fmt(ms['fused step'], 2)} | {fmt(ms.get('optax'), 2)} | {fmt(ms.get('foreach'), 2)} "
+                f"| {fmt(ms.get('fused'), 2)} | {fmt(ms.get('floor'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
                 f"| {ratio(ms['flatten'], ms.get('optax'))} | {ratio(ms['flatten'], ms.get('fused'))} "
                 f"| {ratio(ms['js.fused'], ms.get('optax'))} | {ratio(ms['js.fused'], ms.get('fused'))} "
-                f"| {ratio(ms['js.fused'], ms.get('floor'))} "
+                f"| {ratio(ms['fused step'], ms.get('optax'))} | {ratio(ms['fused step'], ms.get('fused'))} "
+                f"| {ratio(ms['fused step'], ms.get('floor'))} "
                 f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s['js.fused'], 2)} "
                 f"| {fmt(compile_s.get('optax'), 2)} | {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
                 f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} "
@@ -412,25 +419,27 @@ def optax_recompiles(params, train_step_loss) -> int:
     return compiles - 1
 
 
-def peak_mib(tx, total: int, leaves: int) -> tuple[float, float]:
+def peak_mib(tx, total: int, leaves: int, in_place: bool = False) -> tuple[float, float]:
     """(peak, arguments) in MiB of one donated train step, from XLA's buffer plan.
 
     ``compiled.memory_analysis()``: arguments (params + grads + state) + outputs - outputs aliased to
     donated arguments + temporaries. With full donation and no temporaries the peak equals the arguments.
     """
-    plan = JaxStep(tx, total, leaves).compiled.memory_analysis()
+    plan = JaxStep(tx, total, leaves, in_place=in_place).compiled.memory_analysis()
     peak = plan.argument_size_in_bytes + plan.output_size_in_bytes - plan.alias_size_in_bytes + plan.temp_size_in_bytes
     return peak / 2**20, plan.argument_size_in_bytes / 2**20
 
 
 def memory_rows() -> list[str]:
-    """Peak memory of a donated Adam step: plain at 10M / 200 leaves, flattened at 1M / 1000 leaves."""
+    """Peak memory of a donated Adam step: plain and fused at 10M / 200 leaves, flattened at 1M / 1000 leaves."""
     rows = []
-    for label, make_js, total, leaves in [
-        ("adam", lambda: js.adam(1e-3), 10_000_000, 200),
-        ("js.flatten(adam)", lambda: js.flatten(js.adam(1e-3)), 1_000_000, 1000),
+    for label, make_js, total, leaves, in_place in [
+        ("adam", lambda: js.adam(1e-3), 10_000_000, 200, False),
+        ("js.flatten(adam)", lambda: js.flatten(js.adam(1e-3)), 1_000_000, 1000, False),
+        ("js.fused(adam)", lambda: js.fused(js.adam(1e-3)), 10_000_000, 200, False),
+        ("js.fused(adam).step", lambda: js.fused(js.adam(1e-3)), 10_000_000, 200, True),
     ]:
-        peaks = {"jaxsched": peak_mib(make_js(), total, leaves)}
+        peaks = {"jaxsched": peak_mib(make_js(), total, leaves, in_place)}
         if HAS_OPTAX:
             peaks["optax"] = peak_mib(optax.adam(1e-3), total, leaves)
 
