@@ -31,6 +31,7 @@ from jaxsched._checkpoint import (
 )
 from jaxsched._describe import describe as describe
 from jaxsched._fused import FusedState as FusedState
+from jaxsched._fused import FusedTransformation as FusedTransformation
 from jaxsched._fused import fused as fused
 from jaxsched._plateau import (
     Plateau as Plateau,
@@ -280,6 +281,7 @@ __all__ = [
     "AccumulateState",
     "CheckpointError",
     "FusedState",
+    "FusedTransformation",
     "ParamGroupsState",
     "Plateau",
     "PlateauSchedule",

@@ -84,9 +84,9 @@ def kernel_module() -> Any:
     ``None`` where the package was installed without a C++ compiler, or with a jaxlib outside
     :data:`KERNEL_JAXLIB`: :func:`fused` then always runs the pure-JAX fallback.
     """
-    import jaxlib
+    from jaxlib.version import __version__ as jaxlib_version
 
-    version = tuple(int(part) for part in jaxlib.__version__.split(".")[:3] if part.isdigit())
+    version = tuple(int(part) for part in jaxlib_version.split(".")[:3] if part.isdigit())
     if not KERNEL_JAXLIB[0] <= version < KERNEL_JAXLIB[1]:
         return None
     try:
@@ -116,7 +116,7 @@ def _check_unsharded(tree: PyTree, what: str) -> None:
     not tell (there, packing sharded leaves would make XLA gather them).
     """
     for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        sharding = leaf.sharding if isinstance(leaf, jax.Array) and not isinstance(leaf, jax.core.Tracer) else None
+        sharding = getattr(leaf, "sharding", None)  # a concrete array's (a traced one has none)
         if sharding is None and hasattr(jax, "typeof"):  # jax >= 0.6: a trace's explicit sharding
             sharding = getattr(jax.typeof(leaf), "sharding", None)
         spec = getattr(sharding, "spec", ())
@@ -185,7 +185,7 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
         )
         buffers = list(results[: len(buffers)])
         new_leaves.extend(results[len(buffers) :])
-    replaced = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
+    replaced: dict[str, Any] = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
     if "step" in inner._fields:
         replaced["step"] = increment_step(inner.step)
     new_outer = advanced(outer, fusion.hyperparams, inner._replace(**replaced))
@@ -195,12 +195,15 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
 def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransformation:
     """Run a jaxsched optimizer as one compiled pass over each element, with packed state.
 
-    The same math as ``transform`` (the same formula, in torch's operation order), computed by a
+    The same math as ``transform`` (the same formula and operation order), computed by a
     C++ kernel that reads each parameter, gradient and state element once and updates the state in
     place: ``torch.optim.Adam(fused=True)`` (and the other optimizers' ``fused``/``foreach``) for
     JAX. Plain XLA runs one loop per output array instead. The optimizer's state buffers (Adam's
     ``m`` and ``v``, a momentum buffer, ...) are each one vector per dtype (see :class:`FusedState`);
-    the updates come back as a tree like the gradients, for :func:`jaxsched.apply_updates`.
+    the updates come back as a tree like the gradients, for :func:`jaxsched.apply_updates`. The
+    returned :class:`FusedTransformation` also has ``step(grads, state, params) -> (params,
+    state)``, the same numbers with the parameters written in place: the fastest form, one pass
+    over memory like torch's ``optimizer.step()``.
 
     Runs: :func:`jaxsched.adam`, :func:`jaxsched.adamw` (AMSGrad too), :func:`jaxsched.sgd`
     (momentum, dampening, Nesterov), :func:`jaxsched.rmsprop` (centered, momentum) and
@@ -213,8 +216,12 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     optimizer's own pure-JAX math runs on the packed state instead, with the same state layout (a
     checkpoint moves between the two): on GPU/TPU, where the package was installed without a C++
     compiler, for other dtypes (bfloat16, float16, complex, float32 under x64), and when the update
-    is differentiated (the derivative is the pure-JAX math's). Kernel and fallback agree to the last
-    bit in float32 and float64 (checked in the tests).
+    is differentiated (the derivative is the pure-JAX math's). The kernel computes the math as XLA
+    compiles it (torch's order; Adam's bias corrections as reciprocals), rounding each operation
+    once; on CPUs with FMA, XLA also contracts some multiply-adds in the fallback, so there the two
+    agree to a few roundings per step (bit for bit without FMA). Float64 parity with torch holds for
+    both. Parameters split over several devices cannot be packed and
+    raise ``ValueError``; replicated ones (data parallelism) work and need no communication.
 
     PyTorch: ``torch.optim.Adam(params, ..., fused=True)``; optax has no equivalent.
 
@@ -230,6 +237,7 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
         state = tx.init(params)
         updates, state = tx.update(grads, state, params)
         params = js.apply_updates(params, updates)
+        params, state = tx.step(grads, state, params)   # the same, the parameters written in place
     """
     check_transformation("fused's transform", transform)
     check_bool("kernel", kernel)

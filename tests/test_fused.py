@@ -2,13 +2,17 @@
 
 Kernel and fallback are compared to torch (float64, the golden trajectories and live torch), to each
 other (float32) and to ``torch.optim.<name>(fused=True)`` (float32). The kernel rounds each operation
-once, in torch's order; XLA's fallback contracts some multiply-adds into FMAs (on CPUs that have
-them) and turns divisions by a scalar into multiplications by its reciprocal, so the two differ by
-a few roundings per step: KERNEL_VS_FALLBACK_RTOL below bounds that, relative to each leaf's largest
-value (an ulp bound is meaningless where a moment cancels to near zero).
+once, in the order XLA compiles the pure-JAX math to; XLA itself contracts some multiply-adds into
+FMAs on CPUs that have them, so the two differ by a few roundings per step: KERNEL_VS_FALLBACK_RTOL
+below bounds that, relative to each leaf's largest value (an ulp bound is meaningless where a moment
+cancels to near zero). With XLA's FMAs off they agree bit for bit.
 """
 
+import json
 import os
+import pathlib
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -137,6 +141,32 @@ def test_kernel_matches_fallback_in_float32(name):
     assert_close_relative_to_scale(kernel, fallback, KERNEL_VS_FALLBACK_RTOL)
 
 
+def differing_elements_without_fma() -> dict[str, int]:
+    """Per config, elements where kernel and fallback differ (run with XLA's FMAs off, see below)."""
+    params = random_params([(7, 3), (1000,), (), (2, 2, 2)])
+    counts = {}
+    for name, make in CONFIGS.items():
+        kernel, fallback = (trajectory(js.fused(make(), kernel=k), params) for k in (True, False))
+        counts[name] = sum(
+            int(np.sum(np.asarray(a) != np.asarray(b)))
+            for a, b in zip(jax.tree.leaves(kernel), jax.tree.leaves(fallback))
+        )
+    return counts
+
+
+@needs_kernel
+def test_kernel_equals_fallback_bit_for_bit_when_xla_uses_no_fma():
+    """With XLA limited to AVX (no FMA), the fallback rounds each operation once, like the kernel:
+    then params and state agree to the last bit for every optimizer and flag."""
+    code = "import json; from tests.test_fused import differing_elements_without_fma as f; print(json.dumps(f()))"
+    root = str(pathlib.Path(__file__).parent.parent)
+    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_max_isa=AVX", "PYTHONPATH": root}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counts == dict.fromkeys(CONFIGS, 0)
+
+
 @needs_kernel
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 @pytest.mark.parametrize(
@@ -199,7 +229,9 @@ def test_one_compile_across_hyperparameter_changes(kernel):
 @pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "fallback"])
 def test_schedules_and_hyperparameters_as_the_optimizer_alone(kernel):
     def make():
-        return js.sgd(js.schedules.exponential_decay(0.1, 0.5, decay_steps=2, staircase=True), momentum=0.9, weight_decay=0.01)
+        return js.sgd(
+            js.schedules.exponential_decay(0.1, 0.5, decay_steps=2, staircase=True), momentum=0.9, weight_decay=0.01
+        )
 
     params = random_params([(4, 3), (6,)])
     fused_params, fused_state = trajectory(js.fused(make(), kernel=kernel), params, steps=5)
@@ -238,7 +270,10 @@ def test_dtypes_the_kernel_lacks_fall_back(x64):
 @needs_kernel
 def test_checkpoint_moves_between_kernel_and_fallback(tmp_path):
     params = random_params([(4, 3), (6,)])
-    kernel_tx, fallback_tx = js.fused(js.adamw(1e-2, amsgrad=True)), js.fused(js.adamw(1e-2, amsgrad=True), kernel=False)
+    kernel_tx, fallback_tx = (
+        js.fused(js.adamw(1e-2, amsgrad=True)),
+        js.fused(js.adamw(1e-2, amsgrad=True), kernel=False),
+    )
     _, state = trajectory(kernel_tx, params, steps=3)
     js.save_state(tmp_path / "state.ckpt", state)
     restored = js.load_state(tmp_path / "state.ckpt", fallback_tx.init(params))
@@ -334,16 +369,18 @@ def test_state_for_other_params_is_refused():
 def test_sharded_params_are_refused():
     """One packed vector per dtype cannot follow per-leaf shardings (tests/sharding_script.py checks 8 devices)."""
     mesh = jax.make_mesh((1,), ("data",))
-    params = {"w": jax.device_put(jnp.ones((4, 3)), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))}
+    params = {
+        "w": jax.device_put(jnp.ones((4, 3)), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))
+    }
     with pytest.raises(ValueError, match="cannot follow per-leaf shardings"):
         js.fused(js.adam(1e-3)).init(params)
 
 
 def test_kernel_is_off_outside_the_tested_jaxlib_versions(monkeypatch):
-    import jaxlib
+    import jaxlib.version
 
     kernel_module.cache_clear()
-    monkeypatch.setattr(jaxlib, "__version__", "0.11.0")
+    monkeypatch.setattr(jaxlib.version, "__version__", "0.11.0")
     try:
         assert kernel_module() is None
     finally:
@@ -353,7 +390,9 @@ def test_kernel_is_off_outside_the_tested_jaxlib_versions(monkeypatch):
 
 
 @pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "fallback"])
-@pytest.mark.parametrize("name", ["adam_l2_amsgrad_maximize", "adamw", "sgd_nesterov_maximize", "rmsprop_centered", "adagrad"])
+@pytest.mark.parametrize(
+    "name", ["adam_l2_amsgrad_maximize", "adamw", "sgd_nesterov_maximize", "rmsprop_centered", "adagrad"]
+)
 def test_step_writes_what_update_and_apply_updates_give(name, kernel):
     """``step`` (parameters written in place by the kernel) = ``update`` + ``apply_updates``."""
     tx = js.fused(CONFIGS[name](), kernel=kernel)

@@ -5,7 +5,8 @@
 // the linker cannot merge them. Every expression follows jaxsched's pure-JAX math (the fallback)
 // operation by operation, which follows torch's single-tensor order; scalars that depend only on
 // hyperparameters and the step (bias corrections, 1 - beta, -learning_rate) come computed by that
-// same JAX code, so kernel and fallback round alike. No FMA contraction (-ffp-contract=off).
+// same JAX code, so kernel and fallback round alike (in the form XLA compiles that code to). No FMA
+// contraction (-ffp-contract=off).
 #include <cmath>
 #include <cstdint>
 
@@ -21,13 +22,16 @@ inline T nan_max(T a, T b) {
 }
 
 // Adam / AdamW (bias-corrected, optional AMSGrad). Buffers: exp_avg, exp_avg_sq[, max_exp_avg_sq].
+// The bias corrections come as reciprocals, 1 / sqrt(1 - beta2^t) and 1 / (1 - beta1^t): XLA
+// compiles the pure-JAX math's divisions by them into these multiplications, and a division per
+// element costs more than the memory traffic.
 template <typename T, int F>
 struct Adam {
   static constexpr bool kAppliesLr = false;
-  T one_minus_beta1, beta2, one_minus_beta2, correction2_sqrt, eps, correction1;
+  T one_minus_beta1, beta2, one_minus_beta2, inverse_correction2_sqrt, eps, inverse_correction1;
   explicit Adam(const T* s)
-      : one_minus_beta1(s[0]), beta2(s[1]), one_minus_beta2(s[2]), correction2_sqrt(s[3]), eps(s[4]),
-        correction1(s[5]) {}
+      : one_minus_beta1(s[0]), beta2(s[1]), one_minus_beta2(s[2]), inverse_correction2_sqrt(s[3]), eps(s[4]),
+        inverse_correction1(s[5]) {}
   inline T operator()(T g, T* __restrict b0, T* __restrict b1, T* __restrict b2, int64_t i) const {
     T m = b0[i];
     T v = b1[i];
@@ -40,7 +44,7 @@ struct Adam {
       denominator_v = nan_max(b2[i], v);
       b2[i] = denominator_v;
     }
-    return m / (std::sqrt(denominator_v) / correction2_sqrt + eps) / correction1;
+    return m / (std::sqrt(denominator_v) * inverse_correction2_sqrt + eps) * inverse_correction1;
   }
 };
 

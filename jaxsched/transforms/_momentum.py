@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 
@@ -21,7 +21,7 @@ class TraceState(NamedTuple):
     momentum_buffer: PyTree
 
 
-def update_momentum_buffer(updates: PyTree, buffer: PyTree, momentum, gradient_coefficient=1) -> PyTree:
+def update_momentum_buffer(updates: PyTree, buffer: PyTree, momentum, gradient_coefficient: Any = 1) -> PyTree:
     """``buf = momentum * buf + gradient_coefficient * u``, in the buffer's dtype (torch's ``buf.mul_().add_()``)."""
     return jax.tree.map(lambda u, buf: (momentum * buf + gradient_coefficient * u).astype(buf.dtype), updates, buffer)
 
