@@ -36,7 +36,7 @@ from jaxsched.core._validation import check_bool, check_transformation
 from jaxsched.optimizers._compose import Fusion
 
 # Leaves per custom call: XLA's compile time grows much faster than linearly with a call's operand
-# count (one call over 1000 leaves took about a minute to compile), while each extra call costs ~1 us.
+# count (issue 18's prototype: 56-77 s for one call over 1000 leaves), while each extra call costs ~1 us.
 MAX_LEAVES_PER_CALL = 64
 # The jaxlib versions the kernel is built and tested against: its XLA FFI headers (API 0.3) come from
 # jaxlib 0.10.2. Outside this range fused runs the fallback rather than risk a mismatched ABI.
@@ -106,7 +106,7 @@ def _served_by_kernel(updates: PyTree, params: PyTree) -> bool:
     """
     dtype = jnp.dtype(hyperparam_dtype())
     leaves = jax.tree.leaves(updates) + jax.tree.leaves(params)
-    return dtype.name in _KERNEL_DTYPES and all(jnp.result_type(x) == dtype for x in leaves)
+    return bool(leaves) and dtype.name in _KERNEL_DTYPES and all(jnp.result_type(x) == dtype for x in leaves)
 
 
 def _check_unsharded(tree: PyTree, what: str) -> None:

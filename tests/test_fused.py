@@ -412,3 +412,9 @@ def test_step_needs_params():
     params = random_params([(3,)])
     with pytest.raises(ValueError, match="needs the current parameters"):
         tx.step(params, tx.init(params), None)
+
+
+def test_empty_params():
+    tx = js.fused(js.adam(1e-3))
+    updates, state = jax.jit(tx.update)({}, tx.init({}), {})
+    assert updates == {} and int(state.inner_state.step) == 1
