@@ -33,11 +33,13 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for the tests' optimizer table
 
 import jaxsched as js
+from jaxsched._fused import kernel_module
 from tests.optim_db import OPTIMIZERS as OPTIM_DB
 from tests.optim_parity import torch_kwargs
 
 HAS_OPTAX = importlib.util.find_spec("optax") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_KERNEL = kernel_module() is not None
 if HAS_OPTAX:
     import optax
 if HAS_TORCH:
@@ -129,14 +131,19 @@ def make_params(total: int, leaves: int, sizes: str = "equal", seed: int = 0) ->
 
 
 class JaxStep:
-    """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step."""
+    """A jitted, donating train step of one optax-style transformation; call ``once()`` to take a step.
 
-    def __init__(self, tx, total: int, leaves: int, sizes: str = "equal"):
+    The step is ``update`` then ``apply_updates``, or with ``in_place`` js.fused's one-pass ``step``.
+    """
+
+    def __init__(self, tx, total: int, leaves: int, sizes: str = "equal", in_place: bool = False):
         self.params = make_params(total, leaves, sizes)
         self.grads = jax.tree.map(lambda p: 1e-3 * p, self.params)
         self.state = tx.init(self.params)
 
         def step(params, state, grads):
+            if in_place:  # js.fused's step: the kernel writes the parameters, no update array
+                return tx.step(grads, state, params)
             updates, state = tx.update(grads, state, params)
             return js.apply_updates(params, updates), state
 
@@ -148,6 +155,31 @@ class JaxStep:
         start = time.perf_counter()
         self.params, self.state = self.compiled(self.params, self.state, self.grads)
         jax.block_until_ready((self.params, self.state))
+        return time.perf_counter() - start
+
+
+class FloorStep:
+    """The physical limit of an Adam step: one C loop over one float32 array each of p, g, m and v.
+
+    4 reads and 3 in-place writes per element (28 bytes), no math to speak of: the compiled
+    kernel's ``jaxsched_floor`` target, jitted and donated like the train steps.
+    """
+
+    def __init__(self, total: int):
+        vector = jax.ShapeDtypeStruct((total,), jnp.float32)
+        floor = jax.ffi.ffi_call("jaxsched_floor", [vector] * 3, input_output_aliases={0: 0, 2: 1, 3: 2})
+        self.grad = jnp.full(total, 1e-3, jnp.float32)
+        self.state = tuple(jnp.full(total, value, jnp.float32) for value in (1.0, 0.0, 0.0))  # p, m, v
+
+        def step(p, m, v, g):
+            return floor(p, g, m, v)
+
+        self.compiled = jax.jit(step, donate_argnums=(0, 1, 2)).lower(*self.state, self.grad).compile()
+
+    def once(self) -> float:
+        start = time.perf_counter()
+        self.state = self.compiled(*self.state, self.grad)
+        jax.block_until_ready(self.state)
         return time.perf_counter() - start
 
 
@@ -206,11 +238,17 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
 
     ``js.flatten`` is the same jaxsched optimizer with leaves of at most 16384 elements packed into
     one vector per dtype (so at 10M / 200 leaves it packs nothing and equals the plain column).
+    ``js.fused`` runs it through the compiled one-pass kernel (``update`` then ``apply_updates``);
+    ``js.fused step`` is its ``step``, which writes the parameters in place. "torch fused" is
+    torch's ``fused=True`` where torch has it (RMSprop has none: ``-``). The one-pass floor is a C
+    loop with Adam's access pattern over one array each of p, g, m, v (4 reads, 3 writes).
     """
     yield (
-        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | optax ms | torch foreach ms | torch fused ms "
-        "| js/optax | flatten/optax | flatten/fused | compile js s | compile flatten s | compile optax s "
-        "| compile js/optax | compile flatten/optax |\n|" + "---|" * 15
+        "| optimizer | params / leaves | jaxsched ms | js.flatten ms | js.fused ms | js.fused step ms | optax ms "
+        "| torch foreach ms | torch fused ms | one-pass floor ms | js/optax | flatten/optax | flatten/fused "
+        "| js.fused/optax | js.fused/torch fused | fused step/optax | fused step/torch fused | fused step/floor "
+        "| compile js s | compile flatten s | compile js.fused s | compile optax s | compile js/optax "
+        "| compile flatten/optax | compile js.fused/optax |\n|" + "---|" * 25
     )
     for total, leaves, sizes, names in SIZES:
         for name in names:
@@ -222,11 +260,15 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             runners: dict[str, object] = {
                 "jaxsched": JaxStep(info.make(**kwargs), total, leaves, sizes),
                 "flatten": JaxStep(js.flatten(info.make(**kwargs)), total, leaves, sizes),
+                "js.fused": JaxStep(js.fused(info.make(**kwargs)), total, leaves, sizes),
+                "fused step": JaxStep(js.fused(info.make(**kwargs)), total, leaves, sizes, in_place=True),
             }
+            if HAS_KERNEL:  # the floor is a target of the compiled kernel
+                runners["floor"] = FloorStep(total)
             if HAS_OPTAX:
                 runners["optax"] = JaxStep(make_optax(), total, leaves, sizes)
             ms = side_by_side(runners, repeats)
-            compile_s = {library: runner.compile_s for library, runner in runners.items()}
+            compile_s = {library: getattr(runner, "compile_s", None) for library, runner in runners.items()}
             del runners
             if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
                 variants = {
@@ -237,12 +279,17 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             label = f"{total / 1e6:.3g}M / {leaves}" + SIZE_LABELS[sizes]
             yield (
                 f"| {row_name(name)} | {label} "
-                f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms.get('optax'), 2)} "
-                f"| {fmt(ms.get('foreach'), 2)} | {fmt(ms.get('fused'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
+                f"| {fmt(ms['jaxsched'], 2)} | {fmt(ms['flatten'], 2)} | {fmt(ms['js.fused'], 2)} "
+                f"| {fmt(ms['fused step'], 2)} | {fmt(ms.get('optax'), 2)} | {fmt(ms.get('foreach'), 2)} "
+                f"| {fmt(ms.get('fused'), 2)} | {fmt(ms.get('floor'), 2)} | {ratio(ms['jaxsched'], ms.get('optax'))} "
                 f"| {ratio(ms['flatten'], ms.get('optax'))} | {ratio(ms['flatten'], ms.get('fused'))} "
-                f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s.get('optax'), 2)} "
-                f"| {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
-                f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} |"
+                f"| {ratio(ms['js.fused'], ms.get('optax'))} | {ratio(ms['js.fused'], ms.get('fused'))} "
+                f"| {ratio(ms['fused step'], ms.get('optax'))} | {ratio(ms['fused step'], ms.get('fused'))} "
+                f"| {ratio(ms['fused step'], ms.get('floor'))} "
+                f"| {fmt(compile_s['jaxsched'], 2)} | {fmt(compile_s['flatten'], 2)} | {fmt(compile_s['js.fused'], 2)} "
+                f"| {fmt(compile_s.get('optax'), 2)} | {ratio(compile_s['jaxsched'], compile_s.get('optax'))} "
+                f"| {ratio(compile_s['flatten'], compile_s.get('optax'))} "
+                f"| {ratio(compile_s['js.fused'], compile_s.get('optax'))} |"
             )
 
 
@@ -372,25 +419,27 @@ def optax_recompiles(params, train_step_loss) -> int:
     return compiles - 1
 
 
-def peak_mib(tx, total: int, leaves: int) -> tuple[float, float]:
+def peak_mib(tx, total: int, leaves: int, in_place: bool = False) -> tuple[float, float]:
     """(peak, arguments) in MiB of one donated train step, from XLA's buffer plan.
 
     ``compiled.memory_analysis()``: arguments (params + grads + state) + outputs - outputs aliased to
     donated arguments + temporaries. With full donation and no temporaries the peak equals the arguments.
     """
-    plan = JaxStep(tx, total, leaves).compiled.memory_analysis()
+    plan = JaxStep(tx, total, leaves, in_place=in_place).compiled.memory_analysis()
     peak = plan.argument_size_in_bytes + plan.output_size_in_bytes - plan.alias_size_in_bytes + plan.temp_size_in_bytes
     return peak / 2**20, plan.argument_size_in_bytes / 2**20
 
 
 def memory_rows() -> list[str]:
-    """Peak memory of a donated Adam step: plain at 10M / 200 leaves, flattened at 1M / 1000 leaves."""
+    """Peak memory of a donated Adam step: plain and fused at 10M / 200 leaves, flattened at 1M / 1000 leaves."""
     rows = []
-    for label, make_js, total, leaves in [
-        ("adam", lambda: js.adam(1e-3), 10_000_000, 200),
-        ("js.flatten(adam)", lambda: js.flatten(js.adam(1e-3)), 1_000_000, 1000),
+    for label, make_js, total, leaves, in_place in [
+        ("adam", lambda: js.adam(1e-3), 10_000_000, 200, False),
+        ("js.flatten(adam)", lambda: js.flatten(js.adam(1e-3)), 1_000_000, 1000, False),
+        ("js.fused(adam)", lambda: js.fused(js.adam(1e-3)), 10_000_000, 200, False),
+        ("js.fused(adam).step", lambda: js.fused(js.adam(1e-3)), 10_000_000, 200, True),
     ]:
-        peaks = {"jaxsched": peak_mib(make_js(), total, leaves)}
+        peaks = {"jaxsched": peak_mib(make_js(), total, leaves, in_place)}
         if HAS_OPTAX:
             peaks["optax"] = peak_mib(optax.adam(1e-3), total, leaves)
 

@@ -30,6 +30,9 @@ from jaxsched._checkpoint import (
     save_state as save_state,
 )
 from jaxsched._describe import describe as describe
+from jaxsched._fused import FusedState as FusedState
+from jaxsched._fused import FusedTransformation as FusedTransformation
+from jaxsched._fused import fused as fused
 from jaxsched._plateau import (
     Plateau as Plateau,
 )
@@ -282,6 +285,8 @@ __all__ = [
     "AveragerState",
     "AccumulateState",
     "CheckpointError",
+    "FusedState",
+    "FusedTransformation",
     "ParamGroupsState",
     "Plateau",
     "PlateauSchedule",
@@ -297,6 +302,7 @@ __all__ = [
     "ema",
     "describe",
     "from_torch_state_dict",
+    "fused",
     "label_decay",
     "load_state",
     "low_precision_state",

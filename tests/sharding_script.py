@@ -64,7 +64,43 @@ def main():
             "collectives": sorted({c for c in COLLECTIVES if c in hlo}),
         }
     report["zero1"] = zero1_report(mesh, params, grads)
+    report["fused"] = fused_report(mesh, params, grads)
     print(json.dumps(report))
+
+
+def fused_report(mesh, params, grads):
+    """js.fused on replicated parameters (data parallelism): collectives, kernel calls, same numbers.
+
+    Sharded parameters cannot be packed into one vector per dtype: fused must refuse them.
+    """
+    replicated, grads = jax.device_put((params, grads), NamedSharding(mesh, PartitionSpec()))
+    report = {}
+    for name, make in {
+        "adam": lambda: js.adam(1e-2, weight_decay=0.1),
+        "sgd": lambda: js.sgd(0.1, momentum=0.9),
+        "rmsprop": lambda: js.rmsprop(1e-2, centered=True),
+        "adagrad": lambda: js.adagrad(0.1),
+    }.items():
+        tx = js.fused(make())
+        state = tx.init(replicated)
+        step = jax.jit(lambda p, s, g, tx=tx: tx.update(g, s, p))
+        hlo = step.lower(replicated, state, grads).compile().as_text()
+        updates, _ = step(replicated, state, grads)
+        expected, _ = make().update(grads, make().init(params), params)
+        try:
+            js.fused(make()).init(params)
+            refuses_sharded = False
+        except ValueError:
+            refuses_sharded = True
+        report[name] = {
+            "collectives": sorted({c for c in COLLECTIVES if c in hlo}),
+            "kernel_calls": hlo.count("jaxsched_fused_update"),
+            "max_difference": max(
+                float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(updates), jax.tree.leaves(expected))
+            ),
+            "refuses_sharded": refuses_sharded,
+        }
+    return report
 
 
 def zero1_report(mesh, params, grads):

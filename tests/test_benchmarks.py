@@ -34,7 +34,7 @@ def test_step_rows_measure_plain_and_flattened_steps(monkeypatch):
     monkeypatch.setattr(run, "SIZES", [(2000, 20, "distinct", ("sgd", "adam"))])
     header, _, *rows = "\n".join(run.step_rows(repeats=1, only={"adam"})).splitlines()
     assert len(rows) == 1 and rows[0].startswith("| adam | 0.002M / 20 distinct sizes |")
-    assert rows[0].count("|") == header.count("|") == 16
+    assert rows[0].count("|") == header.count("|") == 26
     gpt = run.make_params(11_705_856, 148, "gpt-like")  # checks its own size and leaf count
     assert sum(x.size <= 16384 for x in jax.tree.leaves(gpt)) == 98
     for sizes in ("equal", "distinct"):

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from jaxsched._fused import kernel_module
 from tests.optim_db import FIRST_ORDER
 
 SCRIPT = pathlib.Path(__file__).with_name("sharding_script.py")
@@ -51,3 +52,12 @@ def test_zero1_splits_state_over_the_data_axis(report):
     zero1 = report["zero1"]
     assert zero1["shard_fractions"] == [1 / 8]  # every moment: one eighth per device
     assert zero1["max_difference"] < 1e-6  # same updates as the unsharded optimizer
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop", "adagrad"])
+def test_fused_on_replicated_params_needs_no_collectives_and_refuses_sharded_ones(report, name):
+    result = report["fused"][name]
+    assert result["collectives"] == []
+    assert result["kernel_calls"] == (1 if kernel_module() is not None else 0)
+    assert result["max_difference"] < 1e-6
+    assert result["refuses_sharded"]

@@ -177,17 +177,30 @@ def injected(
 
     def update(updates, state, params=None, **extra_args):
         updates, params = _as_arrays(updates), _as_arrays(params)
-        inner = build(**{name: _unwrap(v) for name, v in state.hyperparams.items()})
+        inner = build(**current_values(state))
         _check_matches(updates, params, state.inner_state, inner)
         new_updates, inner_state = call_update(inner, updates, state.inner_state, params, extra_args)
         # in the parameters' dtype where known: low-precision gradients must not round a float32 update
         like = updates if params is None else params
         new_updates = jax.tree.map(lambda u, x: jnp.asarray(u).astype(x.dtype), new_updates, like)
-        step = increment_step(state.step)
-        values = {name: _refresh(name, spec, state.hyperparams[name], step) for name, spec in hyperparams.items()}
-        return new_updates, HyperparamsState(step, values, inner_state)
+        return new_updates, advanced(state, hyperparams, inner_state)
 
     return record_components(GradientTransformation(init, update), hyperparams=hyperparams)
+
+
+def current_values(state: HyperparamsState) -> dict[str, Any]:
+    """The hyperparameter values the next update uses, as arrays (and tuples of arrays)."""
+    return {name: _unwrap(v) for name, v in state.hyperparams.items()}
+
+
+def advanced(state: HyperparamsState, hyperparams: Mapping[str, Any], inner_state: OptState) -> HyperparamsState:
+    """``state`` after one update: the step counted, schedules moved on, ``inner_state`` in place.
+
+    ``hyperparams`` are the specifications given at construction (floats, schedules, tuples).
+    """
+    step = increment_step(state.step)
+    values = {name: _refresh(name, spec, state.hyperparams[name], step) for name, spec in hyperparams.items()}
+    return HyperparamsState(step, values, inner_state)
 
 
 def _as_arrays(tree: Any) -> Any:

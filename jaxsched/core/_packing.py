@@ -38,14 +38,14 @@ class FlattenState(NamedTuple):
     inner_state: OptState
 
 
-class _Layout(NamedTuple):
+class Layout(NamedTuple):
     treedef: Any
     shapes: tuple[tuple[int, ...], ...]
     # per leaf: ("flat", key into Packed.flat, offset) or ("large", index into Packed.large, 0)
     places: tuple[tuple[str, Any, int], ...]
 
 
-def _layout(tree: PyTree, max_leaf_size: int | None) -> _Layout:
+def packing_layout(tree: PyTree, max_leaf_size: int | None, max_packed_size: int | None) -> Layout:
     leaves, treedef = jax.tree.flatten(tree)
     shapes = tuple(tuple(np.shape(x)) for x in leaves)
     packed: dict[str, int] = {}  # dtype name -> elements packed so far
@@ -55,16 +55,17 @@ def _layout(tree: PyTree, max_leaf_size: int | None) -> _Layout:
         size = int(np.prod(shape, dtype=np.int64))
         dtype = jnp.dtype(jnp.result_type(leaf)).name
         used = packed.get(dtype, 0)
-        if (max_leaf_size is None or size <= max_leaf_size) and used + size <= MAX_PACKED_SIZE:
+        fits = max_packed_size is None or used + size <= max_packed_size
+        if (max_leaf_size is None or size <= max_leaf_size) and fits:
             places.append(("flat", dtype, used))
             packed[dtype] = used + size
         else:
             places.append(("large", n_large, 0))
             n_large += 1
-    return _Layout(treedef, shapes, tuple(places))
+    return Layout(treedef, shapes, tuple(places))
 
 
-def _pack(tree: PyTree, layout: _Layout) -> Packed:
+def pack(tree: PyTree, layout: Layout) -> Packed:
     groups: dict[str, list[jax.Array]] = {}
     large = []
     for leaf, (kind, key, _) in zip(jax.tree.leaves(tree), layout.places):
@@ -76,7 +77,7 @@ def _pack(tree: PyTree, layout: _Layout) -> Packed:
     return Packed(flat, tuple(large))
 
 
-def _unpack(packed: Packed, layout: _Layout) -> PyTree:
+def unpack(packed: Packed, layout: Layout) -> PyTree:
     leaves = []
     for shape, (kind, key, offset) in zip(layout.shapes, layout.places):
         if kind == "flat":
@@ -140,18 +141,18 @@ def flatten(
         max_leaf_size = check_int("max_leaf_size", max_leaf_size, low=1)
 
     def init(params):
-        return FlattenState(transform.init(_pack(params, _layout(params, max_leaf_size))))
+        return FlattenState(transform.init(pack(params, packing_layout(params, max_leaf_size, MAX_PACKED_SIZE))))
 
     def update(updates, state, params=None, **extra_args):
-        layout = _layout(updates, max_leaf_size)
+        layout = packing_layout(updates, max_leaf_size, MAX_PACKED_SIZE)
         if params is not None:
             _check_packable(updates, params)
-        packed_params = None if params is None else _pack(params, layout)
+        packed_params = None if params is None else pack(params, layout)
         if "value_fn" in extra_args:  # optax convention: a loss of the params (L-BFGS line search)
             value_fn = extra_args["value_fn"]
-            extra_args = {**extra_args, "value_fn": lambda packed, *a, **k: value_fn(_unpack(packed, layout), *a, **k)}
-        packed_updates = _pack(updates, layout)
+            extra_args = {**extra_args, "value_fn": lambda packed, *a, **k: value_fn(unpack(packed, layout), *a, **k)}
+        packed_updates = pack(updates, layout)
         new_updates, inner_state = call_update(transform, packed_updates, state.inner_state, packed_params, extra_args)
-        return _unpack(new_updates, layout), FlattenState(inner_state)
+        return unpack(new_updates, layout), FlattenState(inner_state)
 
     return GradientTransformation(init, update)

@@ -17,7 +17,7 @@ from jaxsched.core._base import (
     zero_step,
 )
 from jaxsched.core._validation import check_bool, check_nonnegative
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 
 class AdagradState(NamedTuple):
@@ -25,6 +25,18 @@ class AdagradState(NamedTuple):
 
     step: jax.Array
     sum: PyTree
+
+
+def _negative_clr(state: AdagradState, learning_rate, lr_decay) -> jax.Array:
+    """``-learning_rate / (1 + (t - 1) * lr_decay)``, the decayed learning rate of the update being made."""
+    t = increment_step(state.step).astype(hyperparam_dtype())
+    return -(learning_rate / (1 + (t - 1) * lr_decay))
+
+
+def _kernel_scalars(state: AdagradState, *, learning_rate, lr_decay, initial_accumulator_value, eps) -> tuple:
+    """The scalars of ``ops.h``'s ``Adagrad``: the same expressions as :func:`scale_by_adagrad`'s."""
+    first_step = (state.step == 0).astype(hyperparam_dtype())
+    return first_step, initial_accumulator_value, _negative_clr(state, learning_rate, lr_decay), eps
 
 
 def scale_by_adagrad(*, learning_rate, lr_decay, initial_accumulator_value, eps) -> GradientTransformation:
@@ -48,17 +60,15 @@ def scale_by_adagrad(*, learning_rate, lr_decay, initial_accumulator_value, eps)
         # torch fills the sum when its state is created, at the first step
         first = state.step == 0
         grads = jax.tree.map(lambda g, old: jnp.asarray(g, old.dtype), updates, state.sum)
+        negative_clr = _negative_clr(state, learning_rate, lr_decay)
 
         def accumulate(g, old):
             start = jnp.where(first, jnp.asarray(initial_accumulator_value, old.dtype), old)
             return (start + g * g).astype(old.dtype)
 
         sums = jax.tree.map(accumulate, grads, state.sum)
-        step = increment_step(state.step)
-        t = step.astype(hyperparam_dtype())
-        clr = learning_rate / (1 + (t - 1) * lr_decay)
-        new_updates = jax.tree.map(lambda g, s: (-clr * g) / (jnp.sqrt(s) + eps), grads, sums)
-        return new_updates, AdagradState(step, sums)
+        new_updates = jax.tree.map(lambda g, s: (negative_clr * g) / (jnp.sqrt(s) + eps), grads, sums)
+        return new_updates, AdagradState(increment_step(state.step), sums)
 
     return GradientTransformation(init, update)
 
@@ -116,4 +126,5 @@ def adagrad(
         ),
         maximize=maximize,
         # the decayed learning rate clr belongs to Adagrad's own math
+        kernel=KernelOp("adagrad", (False, False), _kernel_scalars, ("sum",)),
     )

@@ -18,7 +18,7 @@ from jaxsched.core._base import (
     zero_step,
 )
 from jaxsched.core._validation import check_bool, check_nonnegative, check_pair, check_unit_interval
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 # --- shared by the Adam family (adam, adamax, nadam, radam, sparse_adam) ---------------------------
 
@@ -86,6 +86,23 @@ class AdamState(NamedTuple):
     max_exp_avg_sq: PyTree | None
 
 
+def _bias_corrections(state: AdamState, betas) -> tuple[jax.Array, jax.Array]:
+    """``(1 - beta1^t, sqrt(1 - beta2^t))`` for the update being made."""
+    t = step_count(state.step)
+    return bias_correction(betas[0], t), jnp.sqrt(bias_correction(betas[1], t))
+
+
+def _kernel_scalars(state: AdamState, *, betas, eps) -> tuple:
+    """The scalars of ``ops.h``'s ``Adam``: :func:`scale_by_adam`'s, its two bias corrections inverted.
+
+    XLA compiles the math's divisions by these scalars into multiplications by their reciprocals
+    (``rsqrt`` for the square root); the kernel does the same, one division per element instead of three.
+    """
+    beta1, beta2 = betas
+    t = step_count(state.step)
+    return 1 - beta1, beta2, 1 - beta2, jax.lax.rsqrt(bias_correction(beta2, t)), eps, 1 / bias_correction(beta1, t)
+
+
 def scale_by_adam(*, betas, eps, amsgrad: bool = False) -> GradientTransformation:
     """Adam's direction, before the learning rate (torch's ``_single_tensor_adam``)::
 
@@ -106,12 +123,10 @@ def scale_by_adam(*, betas, eps, amsgrad: bool = False) -> GradientTransformatio
 
     def update(updates, state, params=None, **extra_args):
         del params, extra_args
-        t = step_count(state.step)
         exp_avg = update_first_moment(updates, state.exp_avg, beta1)
         exp_avg_sq = update_second_moment(updates, state.exp_avg_sq, beta2)
         max_exp_avg_sq = jax.tree.map(jnp.maximum, state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
-        correction1 = bias_correction(beta1, t)
-        correction2_sqrt = jnp.sqrt(bias_correction(beta2, t))
+        correction1, correction2_sqrt = _bias_corrections(state, betas)
 
         def direction(m, v):
             return m / (jnp.sqrt(v) / correction2_sqrt + eps) / correction1
@@ -132,6 +147,7 @@ def _adam(learning_rate, betas, eps, weight_decay, amsgrad, maximize, decoupled_
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
         decoupled_weight_decay=decoupled_weight_decay,
+        kernel=KernelOp("adam", (amsgrad, False), _kernel_scalars, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")),
     )
 
 

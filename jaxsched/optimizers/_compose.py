@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 
@@ -44,6 +44,50 @@ def _add_weight_decay(updates: Any, params: Any, weight_decay: Any) -> Any:
     return jax.tree.map(lambda u, p: u + weight_decay * p, updates, params)
 
 
+def _decoupled_shrink(values: Mapping[str, Any]) -> Any:
+    # torch's p *= 1 - lr * weight_decay rounds that factor to the parameters' precision every
+    # step; 1 - (1 - lr * weight_decay) keeps the same rounding (in float32 a systematic 1e-8 per
+    # step otherwise, 1.5e-5 of drift from torch over 1000 steps)
+    return 1 - (1 - values["learning_rate"] * values["weight_decay"])
+
+
+class KernelOp(NamedTuple):
+    """How :func:`jaxsched.fused` runs an optimizer's own math in its one-pass kernel.
+
+    Attributes:
+      op: the kernel's name for the math (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adagrad"``; see
+        ``jaxsched/_kernel/ops.h``).
+      flags: the op's two structural flags, in the kernel's order (e.g. ``(amsgrad, False)``).
+      scalars: ``(inner_state, **hyperparameter values) -> tuple`` of the scalars the kernel's op
+        reads, computed with the math's own JAX expressions so that both round alike.
+      buffers: the math's state fields that hold one value per parameter element, in the kernel's
+        order; a field that is ``None`` in the state is skipped. Every other field must be a step
+        counter named ``step``.
+    """
+
+    op: str
+    flags: tuple[bool, bool]
+    scalars: Callable[..., tuple[Any, ...]]
+    buffers: tuple[str, ...]
+
+
+class Fusion(NamedTuple):
+    """What :func:`torch_optimizer` tells :func:`jaxsched.fused` about an optimizer it composed."""
+
+    kernel: KernelOp
+    hyperparams: dict[str, Any]  # constructor name -> float, schedule or tuple, as given
+    math_arguments: tuple[str, ...]  # the hyperparameters ``math`` and ``kernel.scalars`` take
+    maximize: bool
+    l2_weight_decay: bool
+    decoupled_weight_decay: bool
+
+    def common_scalars(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """``(sign, weight_decay, -learning_rate, -shrink)``: the kernel's scalars around the math."""
+        weight_decay = values["weight_decay"] if self.l2_weight_decay else 0.0
+        negative_shrink = -_decoupled_shrink(values) if self.decoupled_weight_decay else 0.0
+        return -1.0 if self.maximize else 1.0, weight_decay, -values["learning_rate"], negative_shrink
+
+
 def torch_optimizer(
     math: Callable[..., GradientTransformation] | None,
     hyperparams: Mapping[str, Any],
@@ -52,6 +96,7 @@ def torch_optimizer(
     decoupled_weight_decay: bool = False,
     off_when_zero: Iterable[str] = ("weight_decay",),
     supports_complex: bool = True,
+    kernel: KernelOp | None = None,
 ) -> GradientTransformation:
     """Compose ``math`` in torch's order, with every hyperparameter held in the state.
 
@@ -69,6 +114,8 @@ def torch_optimizer(
       off_when_zero: hyperparameters whose term is left out when they are a literal 0 (saves memory
         and a pass over the parameters; such a value is then read-only).
       supports_complex: ``False`` where torch refuses complex parameters; ``init`` then refuses them.
+      kernel: how :func:`jaxsched.fused` runs ``math`` in one pass; ``None`` where it cannot
+        (``fused`` then refuses the optimizer).
     """
     fixed = {name for name in off_when_zero if name in hyperparams and is_zero(hyperparams[name])}
     math_arguments = () if math is None else tuple(n for n in inspect.signature(math).parameters if n in hyperparams)
@@ -99,16 +146,23 @@ def torch_optimizer(
             if not applies_learning_rate:
                 updates = jax.tree.map(lambda u: -values["learning_rate"] * u, updates)
             if decay and decoupled_weight_decay:
-                # torch's p *= 1 - lr * weight_decay rounds that factor to the parameters' precision
-                # every step; 1 - (1 - lr * weight_decay) keeps the same rounding (in float32 a
-                # systematic 1e-8 per step otherwise, 1.5e-5 of drift from torch over 1000 steps)
-                shrink = 1 - (1 - values["learning_rate"] * values["weight_decay"])
-                updates = _add_weight_decay(updates, params, -shrink)
+                updates = _add_weight_decay(updates, params, -_decoupled_shrink(values))
             return updates, state
 
         return GradientTransformation(init, update)
 
-    # torch's flags for the state-dict converters: maximize and the decay mode here, the math's own
-    # flags (amsgrad, nesterov, centered, ...) bound with functools.partial
+    # What other code reads about this optimizer: torch's flags for the state-dict converters
+    # (maximize and the decay mode here, the math's own flags such as amsgrad, nesterov, centered
+    # bound with functools.partial), and how js.fused runs it in one pass.
     flags = dict(getattr(math, "keywords", {}), maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
-    return record_components(injected(build, hyperparams, fixed), flags=flags)
+    fusion = None
+    if kernel is not None:
+        fusion = Fusion(
+            kernel,
+            dict(hyperparams),
+            math_arguments,
+            maximize,
+            l2_weight_decay=decay and not decoupled_weight_decay,
+            decoupled_weight_decay=decay and decoupled_weight_decay,
+        )
+    return record_components(injected(build, hyperparams, fixed), flags=flags, fusion=fusion)

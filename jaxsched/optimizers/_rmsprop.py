@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from jaxsched.core._base import GradientTransformation, PyTree, ScalarOrSchedule, torch_lerp, tree_zeros_state
 from jaxsched.core._validation import check_bool, check_nonnegative, check_number, is_zero
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 from jaxsched.transforms._momentum import update_momentum_buffer
 
 
@@ -26,6 +26,13 @@ class RmspropState(NamedTuple):
     square_avg: PyTree
     grad_avg: PyTree | None
     momentum_buffer: PyTree | None
+
+
+def _kernel_scalars(state: RmspropState, *, alpha, eps, momentum) -> tuple:
+    """The scalars of ``ops.h``'s ``Rmsprop``: the same expressions as :func:`scale_by_rmsprop`'s."""
+    del state
+    lerp_weight = 1 - alpha
+    return alpha, 1 - alpha, lerp_weight, 1 - lerp_weight, eps, momentum
 
 
 def scale_by_rmsprop(*, alpha, eps, momentum, centered: bool, with_momentum: bool) -> GradientTransformation:
@@ -123,4 +130,10 @@ def rmsprop(
         dict(learning_rate=learning_rate, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum),
         maximize=maximize,
         off_when_zero=("weight_decay", "momentum"),
+        kernel=KernelOp(
+            "rmsprop",
+            (centered, not is_zero(momentum)),
+            _kernel_scalars,
+            ("square_avg", "grad_avg", "momentum_buffer"),
+        ),
     )

@@ -6,8 +6,13 @@ import functools
 
 from jaxsched.core._base import GradientTransformation, ScalarOrSchedule
 from jaxsched.core._validation import check_bool, check_nonnegative, is_schedule, is_zero
-from jaxsched.optimizers._compose import torch_optimizer
-from jaxsched.transforms._momentum import trace
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
+from jaxsched.transforms._momentum import trace, trace_kernel_scalars
+
+
+def _no_scalars(state) -> tuple:
+    del state  # plain SGD keeps no state: the kernel reads only the common scalars
+    return ()
 
 
 def sgd(
@@ -58,10 +63,15 @@ def sgd(
             f"nesterov=True requires momentum > 0 and dampening == 0, got momentum={momentum!r}, dampening={dampening!r}"
         )
     use_momentum = not is_zero(momentum)
+    if use_momentum:
+        kernel = KernelOp("sgd", (True, nesterov), trace_kernel_scalars, ("momentum_buffer",))
+    else:
+        kernel = KernelOp("sgd", (False, False), _no_scalars, ())
 
     return torch_optimizer(
         functools.partial(trace, nesterov=nesterov) if use_momentum else None,
         dict(learning_rate=learning_rate, momentum=momentum, dampening=dampening, weight_decay=weight_decay),
         maximize=maximize,
         off_when_zero=("weight_decay", "momentum"),
+        kernel=kernel,
     )

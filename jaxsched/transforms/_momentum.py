@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 
@@ -21,9 +21,20 @@ class TraceState(NamedTuple):
     momentum_buffer: PyTree
 
 
-def update_momentum_buffer(updates: PyTree, buffer: PyTree, momentum, gradient_coefficient=1) -> PyTree:
+def update_momentum_buffer(updates: PyTree, buffer: PyTree, momentum, gradient_coefficient: Any = 1) -> PyTree:
     """``buf = momentum * buf + gradient_coefficient * u``, in the buffer's dtype (torch's ``buf.mul_().add_()``)."""
     return jax.tree.map(lambda u, buf: (momentum * buf + gradient_coefficient * u).astype(buf.dtype), updates, buffer)
+
+
+def _gradient_coefficient(state: TraceState, dampening) -> jax.Array:
+    # torch starts the buffer at the first gradient, undampened: with the buffer at zero that is a
+    # gradient coefficient of 1 on the first step and 1 - dampening after (one scalar, no select).
+    return 1 - dampening * (state.step > 0)
+
+
+def trace_kernel_scalars(state: TraceState, *, momentum, dampening=0.0) -> tuple:
+    """The scalars of the one-pass kernel's ``Sgd`` (``jaxsched/_kernel/ops.h``), as :func:`trace` computes them."""
+    return momentum, _gradient_coefficient(state, dampening)
 
 
 def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransformation:
@@ -43,9 +54,7 @@ def trace(momentum, dampening=0.0, nesterov: bool = False) -> GradientTransforma
 
     def update(updates, state, params=None, **extra_args):
         del params, extra_args
-        # torch starts the buffer at the first gradient, undampened: with the buffer at zero that is
-        # a gradient coefficient of 1 on the first step and 1 - dampening after (one scalar, no select).
-        gradient_coefficient = 1 - dampening * (state.step > 0)
+        gradient_coefficient = _gradient_coefficient(state, dampening)
         buffer = update_momentum_buffer(updates, state.momentum_buffer, momentum, gradient_coefficient)
         updates = jax.tree.map(lambda u, b: u + momentum * b, updates, buffer) if nesterov else buffer
         return updates, TraceState(increment_step(state.step), buffer)

@@ -1,0 +1,305 @@
+"""One-pass optimizer steps on CPU: the compiled kernel of ``jaxsched/_kernel`` through the XLA FFI.
+
+XLA CPU runs an elementwise optimizer as one loop per output array: Adam reads the gradient three
+times and its moments twice. The kernel reads each element once and writes the moments in place,
+like ``torch.optim.Adam(fused=True)``. Its state is packed: each buffer (``m``, ``v``, ...) is one
+vector per dtype, because every array crossing the jitted step's boundary costs a few
+microseconds; parameters and gradients stay leaves, read by offset, a bounded number per call.
+Wherever the kernel cannot serve, the same packed state runs through the optimizer's pure-JAX math
+(the fallback), so a checkpoint moves freely between the two.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxsched.core._base import (
+    GradientTransformation,
+    OptState,
+    PyTree,
+    apply_updates,
+    call_update,
+    check_has_params,
+    components_of,
+    first_difference,
+    hyperparam_dtype,
+    increment_step,
+)
+from jaxsched.core._hyperparams import HyperparamsState, advanced, current_values
+from jaxsched.core._packing import Layout, Packed, pack, packing_layout, unpack
+from jaxsched.core._validation import check_bool, check_transformation
+from jaxsched.optimizers._compose import Fusion
+
+# Leaves per custom call: XLA's compile time grows much faster than linearly with a call's operand
+# count (issue 18's prototype: 56-77 s for one call over 1000 leaves), while each extra call costs ~1 us.
+MAX_LEAVES_PER_CALL = 64
+# The jaxlib versions the kernel is built and tested against: its XLA FFI headers (API 0.3) come from
+# jaxlib 0.10.2. Outside this range fused runs the fallback rather than risk a mismatched ABI.
+KERNEL_JAXLIB = ((0, 10, 2), (0, 11, 0))  # [lowest, first not tested)
+# jaxsched/_kernel/kernel.h's numbering
+_OPS = {"adam": 0, "sgd": 1, "rmsprop": 2, "adagrad": 3}
+_L2, _DECOUPLED, _OP_FLAG_A, _OP_FLAG_B, _APPLY = 1, 2, 4, 8, 16
+_KERNEL_DTYPES = ("float32", "float64")
+
+
+class FusedTransformation(GradientTransformation):
+    """What :func:`fused` returns: a :class:`~jaxsched.GradientTransformation` with a one-pass ``step``.
+
+    ``step(grads, state, params) -> (params, state)`` equals ``update`` followed by
+    :func:`jaxsched.apply_updates`, with the parameters written in place by the kernel: no update
+    array is made, so a step reads and writes each element once (donate ``params`` and ``state``
+    to the jitted step for the writes to land in place).
+    """
+
+    step: Callable[..., tuple[PyTree, OptState]]
+
+    def __new__(cls, init, update, step):
+        self = super().__new__(cls, init, update)
+        self.step = step
+        return self
+
+
+class FusedState(NamedTuple):
+    """State of :func:`fused`.
+
+    Attributes:
+      inner_state: the wrapped optimizer's own state (its ``HyperparamsState``, so
+        :func:`jaxsched.get_hyperparams` and :func:`jaxsched.set_hyperparams` read and set it as
+        usual), built over the parameters packed by dtype: each buffer, e.g. Adam's ``exp_avg``,
+        is a ``Packed(flat={"float32": vector}, large=())`` with the leaves in tree order.
+    """
+
+    inner_state: OptState
+
+
+@functools.cache
+def kernel_module() -> Any:
+    """The compiled kernel (``jaxsched._fused_kernel``) with its FFI targets registered, or ``None``.
+
+    ``None`` where the package was installed without a C++ compiler, or with a jaxlib outside
+    :data:`KERNEL_JAXLIB`: :func:`fused` then always runs the pure-JAX fallback.
+    """
+    from jaxlib.version import __version__ as jaxlib_version
+
+    version = tuple(int(part) for part in jaxlib_version.split(".")[:3] if part.isdigit())
+    if not KERNEL_JAXLIB[0] <= version < KERNEL_JAXLIB[1]:
+        return None
+    try:
+        from jaxsched import _fused_kernel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    for name, capsule in _fused_kernel.registrations().items():
+        jax.ffi.register_ffi_target(name, capsule, platform="cpu")
+    return _fused_kernel
+
+
+def _served_by_kernel(updates: PyTree, params: PyTree) -> bool:
+    """Whether every leaf has the kernel's dtype: float32, or float64 under ``jax_enable_x64``.
+
+    The kernel computes in the parameters' dtype with scalars of the hyperparameters' dtype, so
+    both must agree (float32 parameters under x64 would see float64 intermediates in the fallback).
+    """
+    dtype = jnp.dtype(hyperparam_dtype())
+    leaves = jax.tree.leaves(updates) + jax.tree.leaves(params)
+    return bool(leaves) and dtype.name in _KERNEL_DTYPES and all(jnp.result_type(x) == dtype for x in leaves)
+
+
+def _check_unsharded(tree: PyTree, what: str) -> None:
+    """Refuse leaves split over devices: one packed vector cannot follow each leaf's own sharding.
+
+    Seen on concrete arrays and, under an explicit mesh, on traced ones; an auto-sharded trace does
+    not tell (there, packing sharded leaves would make XLA gather them).
+    """
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        sharding = getattr(leaf, "sharding", None)  # a concrete array's (a traced one has none)
+        if sharding is None and hasattr(jax, "typeof"):  # jax >= 0.6: a trace's explicit sharding
+            sharding = getattr(jax.typeof(leaf), "sharding", None)
+        spec = getattr(sharding, "spec", ())
+        if any(axis is not None for axis in spec):
+            raise ValueError(
+                f"fused packs each dtype's leaves into one vector, which cannot follow per-leaf shardings: "
+                f"{what} {jax.tree_util.keystr(path)} is sharded as {spec}; replicate the parameters (data "
+                "parallelism) or use the optimizer without fused"
+            )
+
+
+def _flags(fusion: Fusion) -> int:
+    first, second = fusion.kernel.flags
+    return (
+        _L2 * fusion.l2_weight_decay
+        + _DECOUPLED * fusion.decoupled_weight_decay
+        + _OP_FLAG_A * first
+        + _OP_FLAG_B * second
+    )
+
+
+def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: FusedState, params: PyTree, apply: bool):
+    """One update through the kernel: every leaf has the same dtype (see :func:`_served_by_kernel`).
+
+    Returns the updates, or with ``apply`` the updated parameters (written in place), and the state.
+    """
+    outer: HyperparamsState = state.inner_state
+    inner = outer.inner_state
+    kernel = fusion.kernel
+    values = current_values(outer)
+    own_scalars = kernel.scalars(inner, **{name: values[name] for name in fusion.math_arguments})
+    dtype = hyperparam_dtype()
+    scalars = jnp.stack([jnp.asarray(x, dtype) for x in fusion.common_scalars(values) + tuple(own_scalars)])
+    fields = [name for name in kernel.buffers if getattr(inner, name) is not None]
+    others = set(inner._fields) - set(kernel.buffers)
+    if not others <= {"step"}:
+        raise TypeError(f"js.fused: the kernel for {kernel.op} cannot carry the state fields {sorted(others)}")
+    key = jnp.dtype(dtype).name
+    buffers = [getattr(inner, name).flat[key] for name in fields]
+    grads = jax.tree.leaves(updates)
+    # without weight decay the kernel never reads the parameters: the gradients stand in for them
+    param_leaves = grads if params is None else jax.tree.leaves(params)
+    new_leaves = []
+    for start in range(0, len(grads), MAX_LEAVES_PER_CALL):
+        chunk = slice(start, start + MAX_LEAVES_PER_CALL)
+        leaves = grads[chunk]
+        aliases = {1 + k: k for k in range(len(buffers))}
+        if apply:  # each parameter's buffer receives its new value
+            aliases.update({1 + len(buffers) + j: len(buffers) + j for j in range(len(leaves))})
+        call = jax.ffi.ffi_call(
+            "jaxsched_fused_update",
+            [jax.ShapeDtypeStruct(b.shape, b.dtype) for b in buffers]
+            + [jax.ShapeDtypeStruct(g.shape, g.dtype) for g in leaves],
+            input_output_aliases=aliases,
+            vmap_method="sequential",
+        )
+        results = call(
+            scalars,
+            *buffers,
+            *param_leaves[chunk],
+            *leaves,
+            op=np.int32(_OPS[kernel.op]),
+            flags=np.int32(_flags(fusion) + _APPLY * apply),
+            offset=np.int64(layout.places[start][2]),
+            buffers=np.int64(len(buffers)),
+        )
+        buffers = list(results[: len(buffers)])
+        new_leaves.extend(results[len(buffers) :])
+    replaced: dict[str, Any] = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
+    if "step" in inner._fields:
+        replaced["step"] = increment_step(inner.step)
+    new_outer = advanced(outer, fusion.hyperparams, inner._replace(**replaced))
+    return jax.tree.unflatten(layout.treedef, new_leaves), FusedState(new_outer)
+
+
+def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransformation:
+    """Run a jaxsched optimizer as one compiled pass over each element, with packed state.
+
+    The same math as ``transform`` (the same formula and operation order), computed by a
+    C++ kernel that reads each parameter, gradient and state element once and updates the state in
+    place: ``torch.optim.Adam(fused=True)`` (and the other optimizers' ``fused``/``foreach``) for
+    JAX. Plain XLA runs one loop per output array instead. The optimizer's state buffers (Adam's
+    ``m`` and ``v``, a momentum buffer, ...) are each one vector per dtype (see :class:`FusedState`);
+    the updates come back as a tree like the gradients, for :func:`jaxsched.apply_updates`. The
+    returned :class:`FusedTransformation` also has ``step(grads, state, params) -> (params,
+    state)``, the same numbers with the parameters written in place: the fastest form, one pass
+    over memory like torch's ``optimizer.step()``.
+
+    Runs: :func:`jaxsched.adam`, :func:`jaxsched.adamw` (AMSGrad too), :func:`jaxsched.sgd`
+    (momentum, dampening, Nesterov), :func:`jaxsched.rmsprop` (centered, momentum) and
+    :func:`jaxsched.adagrad`, with every flag, weight decay and ``maximize``; schedules,
+    :func:`jaxsched.set_hyperparams` (no recompiles), :func:`jaxsched.get_hyperparams`, checkpoints,
+    :func:`jaxsched.partition`, :func:`jaxsched.masked` and :func:`jaxsched.skip_non_finite`
+    around it work as with the optimizer alone.
+
+    The kernel serves float32 parameters (float64 under ``jax_enable_x64``) on CPU. Elsewhere the
+    optimizer's own pure-JAX math runs on the packed state instead, with the same state layout (a
+    checkpoint moves between the two): on GPU/TPU, where the package was installed without a C++
+    compiler, for other dtypes (bfloat16, float16, complex, float32 under x64), and when the update
+    is differentiated (the derivative is the pure-JAX math's). The kernel computes the math as XLA
+    compiles it (torch's order; Adam's bias corrections as reciprocals), rounding each operation
+    once; on CPUs with FMA, XLA also contracts some multiply-adds in the fallback, so there the two
+    agree to a few roundings per step (bit for bit without FMA). Float64 parity with torch holds for
+    both. Parameters split over several devices cannot be packed and
+    raise ``ValueError``; replicated ones (data parallelism) work and need no communication.
+
+    PyTorch: ``torch.optim.Adam(params, ..., fused=True)``; optax has no equivalent.
+
+    Args:
+      transform: the optimizer, e.g. ``js.adam(1e-3)``. Anything else (another optimizer, a chain,
+        an optax transformation) raises ``TypeError``.
+      kernel: ``False`` always runs the pure-JAX fallback (the same state and numbers), e.g. to
+        compare the two.
+
+    Example::
+
+        tx = js.fused(js.adam(1e-3, weight_decay=1e-4))
+        state = tx.init(params)
+        updates, state = tx.update(grads, state, params)
+        params = js.apply_updates(params, updates)
+        params, state = tx.step(grads, state, params)   # the same, the parameters written in place
+    """
+    check_transformation("fused's transform", transform)
+    check_bool("kernel", kernel)
+    fusion = components_of(transform).get("fusion")
+    if not isinstance(fusion, Fusion):
+        raise TypeError(
+            "fused runs one jaxsched optimizer built by js.adam, js.adamw, js.sgd, js.rmsprop or js.adagrad, "
+            f"directly (wrap chains and partitions around fused, not fused around them); got {transform!r}"
+        )
+
+    def layout_of(tree: PyTree) -> Layout:
+        return packing_layout(tree, max_leaf_size=None, max_packed_size=None)
+
+    def init(params):
+        params = jax.tree.map(jnp.asarray, params)
+        _check_unsharded(params, "parameter")
+        return FusedState(transform.init(pack(params, layout_of(params))))
+
+    def run(updates, state, params, extra_args, apply: bool):
+        updates = jax.tree.map(jnp.asarray, updates)
+        params = None if params is None else jax.tree.map(jnp.asarray, params)
+        _check_unsharded(updates, "gradient")
+        if params is not None:
+            difference = first_difference(updates, params)
+            if difference:
+                raise ValueError(f"fused: gradients and params do not match: {difference} (gradients vs params)")
+        difference = first_difference(state, jax.eval_shape(init, updates), compare_dtypes=False)
+        if difference:
+            raise ValueError(
+                f"fused: optimizer state does not match the gradients: {difference} (state vs state for these "
+                "gradients); was the state initialized for other parameters?"
+            )
+        layout = layout_of(updates)
+
+        def fallback(updates, state, params):
+            packed_params = None if params is None else pack(params, layout)
+            packed_updates, inner_state = call_update(
+                transform, pack(updates, layout), state.inner_state, packed_params, extra_args
+            )
+            new_updates = unpack(packed_updates, layout)
+            return (apply_updates(params, new_updates) if apply else new_updates), FusedState(inner_state)
+
+        if not kernel or kernel_module() is None or not _served_by_kernel(updates, params):
+            return fallback(updates, state, params)
+
+        def on_cpu(updates, state, params):
+            return _kernel_update(fusion, layout, updates, state, params, apply)
+
+        @jax.custom_jvp
+        def one_pass(updates, state, params):
+            return jax.lax.platform_dependent(updates, state, params, cpu=on_cpu, default=fallback)
+
+        # the kernel has no derivative of its own: differentiating the update differentiates the math
+        one_pass.defjvp(lambda primals, tangents: jax.jvp(fallback, primals, tangents))
+        return one_pass(updates, state, params)
+
+    def update(updates, state, params=None, **extra_args):
+        return run(updates, state, params, extra_args, apply=False)
+
+    def step(grads, state, params, **extra_args):
+        check_has_params(params, "fused's step")
+        return run(grads, state, params, extra_args, apply=True)
+
+    return FusedTransformation(init, update, step)
