@@ -567,7 +567,12 @@ def _hyperparams_to_torch(values: Mapping[str, Any], specs: Mapping[str, Any]) -
             return None
         if isinstance(value, (Scheduled, Fixed)):
             value = value.value
-        return float(np.asarray(value))
+        value = np.asarray(value)
+        if value.dtype == np.float32:
+            # the shortest decimal that rounds to this float32: 0.001, not 0.0010000000474974513,
+            # which is the value a torch user wrote (and it converts back to the same float32)
+            return float(str(value))
+        return float(value)
 
     group = {_torch_key(name): convert(value) for name, value in values.items()}
     if isinstance(values.get("learning_rate"), Scheduled):

@@ -451,3 +451,32 @@ def test_plateau_refuses_differing_settings():
             js.plateau_from_torch_state_dict(plateau, {**torch_like, key: value})
     with pytest.raises(js.TorchStateDictError, match="group_labels"):
         js.plateau_from_torch_state_dict(plateau, {**torch_like, "_last_lr": [0.1, 0.2], "min_lrs": [0, 0]})
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(name for name in CASES if name.endswith("_single")))
+def test_group_keys_are_torchs_own(name):
+    """to_torch_state_dict writes the keys of the torch class's own param group, no more and no fewer."""
+    import torch
+
+    case = CASES[name]
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in PARAMS0.items()}
+    torch_group = make_torch_optimizer(case, tensors).state_dict()["param_groups"][0]
+    with jax.enable_x64(True):
+        tx = case.parity.make_jax()
+        params = _jax_params(PARAMS0)
+        ours = js.to_torch_state_dict(tx, tx.init(params), params)["param_groups"][0]
+    assert set(ours) == set(torch_group)
+    assert {k: v for k, v in ours.items() if k != "params"} == {k: v for k, v in torch_group.items() if k != "params"}
+
+
+@needs_torch
+@pytest.mark.parametrize("make, torch_class", [(js.muon, "Muon"), (js.lbfgs, "LBFGS")], ids=["muon", "lbfgs"])
+def test_group_keys_of_muon_and_lbfgs_are_torchs_own(make, torch_class):
+    import torch
+
+    matrix = torch.zeros((3, 2), requires_grad=True)
+    torch_group = getattr(torch.optim, torch_class)([("w", matrix)]).state_dict()["param_groups"][0]
+    tx, params = make(), {"w": jnp.zeros((3, 2))}
+    ours = js.to_torch_state_dict(tx, tx.init(params), params)["param_groups"][0]
+    assert {k: v for k, v in ours.items() if k != "params"} == {k: v for k, v in torch_group.items() if k != "params"}
