@@ -255,7 +255,7 @@ def from_torch_state_dict(
         names = [ids_to_names[param_id] for param_id in torch_group["params"]]
         _check_membership(names, group.names, leaves, where)
         per_param = {name: torch_state.get(param_id) for param_id, name in zip(torch_group["params"], names)}
-        new_states[label] = _group_from_torch(group, torch_group, per_param, leaves, step, where)
+        new_states[label] = _group_from_torch(group, torch_group, per_param, step, where)
     return _rebuild(template, new_states)
 
 
@@ -272,7 +272,8 @@ def _check_group_labels(groups: list[_Group], group_labels: Sequence[str] | None
             f"group_labels must give each of the {n_torch} torch param groups a distinct partition label "
             f"(labels: {ours}), got {group_labels}"
         )
-    return list[str | None](group_labels)
+    labels: list[str | None] = list(group_labels)
+    return labels
 
 
 def _torch_param_names(torch_groups: list[Mapping[str, Any]], param_order: Sequence[str] | None) -> dict[int, str]:
@@ -306,7 +307,7 @@ def _check_membership(torch_names: list[str], ours: tuple[str, ...], leaves: Map
             raise TorchStateDictError(f"parameter {name!r} belongs to {where} in tx, but torch's group lacks it")
 
 
-def _group_from_torch(group, torch_group, per_param, leaves, step, where) -> HyperparamsState:
+def _group_from_torch(group, torch_group, per_param, step, where) -> HyperparamsState:
     node = group.state
     torch_class = _torch_class(node)
     assert torch_class is not None
@@ -326,10 +327,10 @@ def _group_from_torch(group, torch_group, per_param, leaves, step, where) -> Hyp
             f"parameter {missing!r} of {where} has no optimizer state in torch (it never received a gradient) "
             f"while others have: jaxsched keeps one step count per group"
         )
+    group_step = _shared_scalar(present, "step", where) if torch_class.step_in_state else None
     if torch_class.name == "LBFGS":
-        inner, group_step = _lbfgs_from_torch(node.inner_state, present, group.names, leaves, where)
+        inner = _lbfgs_from_torch(node.inner_state, present, group.names, where)
     else:
-        group_step = _shared_scalar(present, "step", where) if torch_class.step_in_state else None
         inner = _inner_from_torch(node.inner_state, present, group.slots, where)
     if group_step is None:
         if step is None and present and scheduled:
@@ -470,9 +471,9 @@ def _check_close(what: str, ours: float, theirs: float, where: str) -> None:
         raise TorchStateDictError(f"{where}: {what} is {ours!r} in tx but {theirs!r} in torch's state dict")
 
 
-def _lbfgs_from_torch(inner: LbfgsState, present, names, leaves, where) -> tuple[LbfgsState, int | None]:
+def _lbfgs_from_torch(inner: LbfgsState, present, names, where) -> LbfgsState:
     if not present:
-        return inner, None
+        return inner
     state = present[names[0]]  # torch keeps L-BFGS's state on its first parameter
     fields = {}
     for field, key in _LBFGS_KEYS.items():
@@ -491,7 +492,7 @@ def _lbfgs_from_torch(inner: LbfgsState, present, names, leaves, where) -> tuple
     fields["history_count"] = jnp.asarray(count, STEP_DTYPE)
     fields["history_next"] = jnp.asarray(count % history_size, STEP_DTYPE)
     fields["loss"] = jnp.asarray(_to_numpy(state.get("loss", state["prev_loss"])), inner.loss.dtype)
-    return LbfgsState(**fields), None
+    return LbfgsState(**fields)
 
 
 def _rebuild(template: Any, new_states: Mapping[str | None, HyperparamsState]) -> Any:

@@ -175,20 +175,26 @@ def masked_grads(case: ParityCase, params, step):
     return grads
 
 
+def jitted_step(tx) -> Callable[[Any, Any, Any], tuple[Any, Any]]:
+    """``(params, state, grads) -> (params, state)``: one jitted ``tx.update`` and ``apply_updates``."""
+    import jaxsched as js
+
+    @jax.jit
+    def step(params, state, grads):
+        updates, state = tx.update(grads, state, params)
+        return js.apply_updates(params, updates), state
+
+    return step
+
+
 def run_jax(case: ParityCase, wrap: Callable[[Any], Any] = lambda tx: tx) -> np.ndarray:
     """Trajectory of flattened params (steps + 1 rows) under jaxsched (``wrap(optimizer)``), in float64."""
-    import jaxsched as js
 
     with jax.enable_x64(True):
         tx = wrap(case.make_jax())
         params = {k: jnp.asarray(v, jnp.float64) for k, v in PARAMS0.items()}
         state = tx.init(params)
-
-        @jax.jit
-        def step_fn(params, state, grads):
-            updates, state = tx.update(grads, state, params)
-            return js.apply_updates(params, updates), state
-
+        step_fn = jitted_step(tx)
         rows = [flatten(params)]
         for step in range(case.steps):
             grads = {k: (case.jax_grads or jnp.asarray)(g) for k, g in masked_grads(case, params, step).items()}

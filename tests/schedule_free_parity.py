@@ -21,7 +21,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tests.optim_parity import ATOL, PARAMS0, RTOL, STEPS, flatten, grads_at, has_reference, optimizer_class_of
+from tests.optim_parity import (
+    ATOL,
+    PARAMS0,
+    RTOL,
+    STEPS,
+    flatten,
+    grads_at,
+    has_reference,
+    jitted_step,
+    optimizer_class_of,
+)
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "reference_optimizers_schedule_free.npz"
 
@@ -90,12 +100,7 @@ def run_jax(case: ReferenceCase) -> dict[str, np.ndarray]:
         tx = case.make_jax()
         params = {k: jnp.asarray(v, jnp.float64) for k, v in PARAMS0.items()}
         state = tx.init(params)
-
-        @jax.jit
-        def step_fn(params, state, grads):
-            updates, state = tx.update(grads, state, params)
-            return js.apply_updates(params, updates), state
-
+        step_fn = jitted_step(tx)
         rows, eval_rows = [flatten(params)], []
         for step in range(case.steps):
             params, state = step_fn(params, state, grads_at(params, step))

@@ -27,7 +27,7 @@ from tests.golden.generate_torch_state import (
     snapshot,
     torch_names,
 )
-from tests.optim_parity import HAS_TORCH, PARAMS0, RTOL, masked_grads
+from tests.optim_parity import HAS_TORCH, PARAMS0, RTOL, jitted_step, masked_grads
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 ATOL = 1e-12
@@ -35,13 +35,7 @@ ATOL = 1e-12
 
 def _jax_step(case):
     tx = case.parity.make_jax()
-
-    @jax.jit
-    def step(params, state, grads):
-        updates, state = tx.update(grads, state, params)
-        return js.apply_updates(params, updates), state
-
-    return tx, step
+    return tx, jitted_step(tx)
 
 
 def _jax_grads(case, params, step):
