@@ -10,7 +10,8 @@ import sys
 from setuptools import Extension, setup
 
 KERNEL = "jaxsched/_kernel"
-flags = ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden"]
+# -Werror=pragmas: a target pragma GCC does not understand would silently build the baseline loops
+flags = ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden", "-Werror=pragmas"]
 if sys.platform == "win32":
     flags = ["/std:c++17", "/O2", "/fp:precise"]
 

@@ -29,9 +29,8 @@ from jaxsched.core._base import (
     components_of,
     first_difference,
     hyperparam_dtype,
-    increment_step,
 )
-from jaxsched.core._hyperparams import HyperparamsState, advanced, current_values
+from jaxsched.core._hyperparams import HyperparamsState, current_values
 from jaxsched.core._packing import Layout, Packed, pack, packing_layout, unpack
 from jaxsched.core._validation import check_bool, check_transformation
 from jaxsched.optimizers._compose import Fusion
@@ -43,7 +42,7 @@ MAX_LEAVES_PER_CALL = 64
 # jaxlib 0.10.2. Outside this range fused runs the fallback rather than risk a mismatched ABI.
 KERNEL_JAXLIB = ((0, 10, 2), (0, 11, 0))  # [lowest, first not tested)
 # jaxsched/_kernel/kernel.h's numbering
-_OPS = {"adam": 0, "sgd": 1, "rmsprop": 2, "adagrad": 3}
+_OPS = {"adam": 0, "sgd": 1, "rmsprop": 2, "adagrad": 3, "adamax": 4, "nadam": 5, "radam": 6, "lion": 7}
 _L2, _DECOUPLED, _OP_FLAG_A, _OP_FLAG_B, _APPLY = 1, 2, 4, 8, 16
 _KERNEL_DTYPES = ("float32", "float64")
 
@@ -139,7 +138,15 @@ def _flags(fusion: Fusion) -> int:
     )
 
 
-def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: FusedState, params: PyTree, apply: bool):
+def _kernel_update(
+    transform: GradientTransformation,
+    fusion: Fusion,
+    layout: Layout,
+    updates: PyTree,
+    state: FusedState,
+    params: PyTree,
+    apply: bool,
+):
     """One update through the kernel: every leaf has the same dtype (see :func:`_served_by_kernel`).
 
     Returns the updates, or with ``apply`` the updated parameters (written in place), and the state.
@@ -152,9 +159,6 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
     dtype = hyperparam_dtype()
     scalars = jnp.stack([jnp.asarray(x, dtype) for x in fusion.common_scalars(values) + tuple(own_scalars)])
     fields = [name for name in kernel.buffers if getattr(inner, name) is not None]
-    others = set(inner._fields) - set(kernel.buffers)
-    if not others <= {"step"}:
-        raise TypeError(f"js.fused: the kernel for {kernel.op} cannot carry the state fields {sorted(others)}")
     key = jnp.dtype(dtype).name
     buffers = [getattr(inner, name).flat[key] for name in fields]
     grads = jax.tree.leaves(updates)
@@ -186,10 +190,12 @@ def _kernel_update(fusion: Fusion, layout: Layout, updates: PyTree, state: Fused
         )
         buffers = list(results[: len(buffers)])
         new_leaves.extend(results[len(buffers) :])
-    replaced: dict[str, Any] = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
-    if "step" in inner._fields:
-        replaced["step"] = increment_step(inner.step)
-    new_outer = advanced(outer, fusion.hyperparams, inner._replace(**replaced))
+    # The rest of the state (step counts, schedules, NAdam's mu product) advances as the optimizer's
+    # own update advances it over no parameters.
+    without_buffers = outer._replace(inner_state=inner._replace(**{name: {} for name in fields}))
+    _, new_outer = transform.update({}, without_buffers, {})
+    new_buffers = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
+    new_outer = new_outer._replace(inner_state=new_outer.inner_state._replace(**new_buffers))
     return jax.tree.unflatten(layout.treedef, new_leaves), FusedState(new_outer)
 
 
@@ -207,8 +213,9 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     over memory like torch's ``optimizer.step()``.
 
     Runs: :func:`jaxsched.adam`, :func:`jaxsched.adamw` (AMSGrad too), :func:`jaxsched.sgd`
-    (momentum, dampening, Nesterov), :func:`jaxsched.rmsprop` (centered, momentum) and
-    :func:`jaxsched.adagrad`, with every flag, weight decay and ``maximize``; schedules,
+    (momentum, dampening, Nesterov), :func:`jaxsched.rmsprop` (centered, momentum),
+    :func:`jaxsched.adagrad`, :func:`jaxsched.adamax`, :func:`jaxsched.nadam`, :func:`jaxsched.radam`
+    and :func:`jaxsched.lion`, with every flag, weight decay and ``maximize``; schedules,
     :func:`jaxsched.set_hyperparams` (no recompiles), :func:`jaxsched.get_hyperparams`, checkpoints,
     :func:`jaxsched.partition`, :func:`jaxsched.masked` and :func:`jaxsched.skip_non_finite`
     around it work as with the optimizer alone.
@@ -245,8 +252,8 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     fusion = components_of(transform).get("fusion")
     if not isinstance(fusion, Fusion):
         raise TypeError(
-            "fused runs one jaxsched optimizer built by js.adam, js.adamw, js.sgd, js.rmsprop or js.adagrad, "
-            f"directly (wrap chains and partitions around fused, not fused around them); got {transform!r}"
+            "fused runs one jaxsched optimizer built by js.adam, js.adamw, js.sgd, js.rmsprop, js.adagrad, "
+            f"js.adamax, js.nadam, js.radam or js.lion, directly (wrap chains and partitions around fused, not fused around them); got {transform!r}"
         )
 
     def layout_of(tree: PyTree) -> Layout:
@@ -260,6 +267,8 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     def run(updates, state, params, extra_args, apply: bool):
         updates = jax.tree.map(jnp.asarray, updates)
         params = None if params is None else jax.tree.map(jnp.asarray, params)
+        if fusion.reads_params:
+            check_has_params(params, "weight_decay")
         _check_unsharded(updates, "gradient")
         if params is not None:
             difference = first_difference(updates, params)
@@ -285,7 +294,7 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
             return fallback(updates, state, params)
 
         def on_cpu(updates, state, params):
-            return _kernel_update(fusion, layout, updates, state, params, apply)
+            return _kernel_update(transform, fusion, layout, updates, state, params, apply)
 
         @jax.custom_jvp
         def one_pass(updates, state, params):

@@ -6,11 +6,15 @@
 #include "kernel.h"
 
 #ifdef JAXSCHED_TARGET
+// `#pragma GCC target(MACRO)` does not expand the macro (GCC warns and compiles for the baseline):
+// _Pragma of a string built after expansion does.
+#define JAXSCHED_PRAGMA_STRING(text) _Pragma(#text)
+#define JAXSCHED_PRAGMA(text) JAXSCHED_PRAGMA_STRING(text)
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target(JAXSCHED_TARGET))), apply_to = function)
+JAXSCHED_PRAGMA(clang attribute push(__attribute__((target(JAXSCHED_TARGET))), apply_to = function))
 #else
 #pragma GCC push_options
-#pragma GCC target(JAXSCHED_TARGET)
+JAXSCHED_PRAGMA(GCC target(JAXSCHED_TARGET))
 #endif
 #endif
 

@@ -8,13 +8,13 @@
 namespace jaxsched_kernel {
 
 // Optimizer ops and dtypes, numbered as jaxsched/_fused.py numbers them.
-enum Op { kAdam, kSgd, kRmsprop, kAdagrad, kNumOps };
+enum Op { kAdam, kSgd, kRmsprop, kAdagrad, kAdamax, kNadam, kRadam, kLion, kNumOps };
 enum Dtype { kFloat32, kFloat64, kNumDtypes };
 
 // Structural flags, a bit mask: each combination is its own compiled loop (no branch per element).
 constexpr int kL2 = 1;         // weight_decay added to the gradient
 constexpr int kDecoupled = 2;  // weight_decay applied AdamW-style after the step
-constexpr int kOpFlagA = 4;    // adam: amsgrad; sgd: momentum; rmsprop: centered
+constexpr int kOpFlagA = 4;    // adam: amsgrad; sgd: momentum; rmsprop: centered; lion: weight decay
 constexpr int kOpFlagB = 8;    // sgd: nesterov; rmsprop: momentum
 constexpr int kApply = 16;     // write p + update into the parameter, in place, instead of the update
 constexpr int kFlagCombinations = 32;

@@ -27,12 +27,13 @@ inline T nan_max(T a, T b) {
 // element costs more than the memory traffic.
 template <typename T, int F>
 struct Adam {
+  static constexpr bool kReadsParam = false;
   static constexpr bool kAppliesLr = false;
   T one_minus_beta1, beta2, one_minus_beta2, inverse_correction2_sqrt, eps, inverse_correction1;
   explicit Adam(const T* s)
       : one_minus_beta1(s[0]), beta2(s[1]), one_minus_beta2(s[2]), inverse_correction2_sqrt(s[3]), eps(s[4]),
         inverse_correction1(s[5]) {}
-  inline T operator()(T g, T* __restrict b0, T* __restrict b1, T* __restrict b2, int64_t i) const {
+  inline T operator()(T g, T, T* __restrict b0, T* __restrict b1, T* __restrict b2, int64_t i) const {
     T m = b0[i];
     T v = b1[i];
     m = m + (g - m) * one_minus_beta1;
@@ -51,10 +52,11 @@ struct Adam {
 // SGD: flag A momentum, flag B nesterov. Buffer: momentum_buffer.
 template <typename T, int F>
 struct Sgd {
+  static constexpr bool kReadsParam = false;
   static constexpr bool kAppliesLr = false;
   T momentum, gradient_coefficient;
   explicit Sgd(const T* s) : momentum(s[0]), gradient_coefficient(s[1]) {}
-  inline T operator()(T g, T* __restrict b0, T*, T*, int64_t i) const {
+  inline T operator()(T g, T, T* __restrict b0, T*, T*, int64_t i) const {
     if constexpr ((F & kOpFlagA) == 0) {
       return g;
     } else {
@@ -69,13 +71,14 @@ struct Sgd {
 // RMSprop: flag A centered, flag B momentum. Buffers: square_avg[, grad_avg][, momentum_buffer].
 template <typename T, int F>
 struct Rmsprop {
+  static constexpr bool kReadsParam = false;
   static constexpr bool kAppliesLr = false;
   static constexpr bool kCentered = (F & kOpFlagA) != 0;
   T alpha, one_minus_alpha, lerp_weight, one_minus_lerp_weight, eps, momentum;
   explicit Rmsprop(const T* s)
       : alpha(s[0]), one_minus_alpha(s[1]), lerp_weight(s[2]), one_minus_lerp_weight(s[3]), eps(s[4]),
         momentum(s[5]) {}
-  inline T operator()(T g, T* __restrict b0, T* __restrict b1, T* __restrict b2, int64_t i) const {
+  inline T operator()(T g, T, T* __restrict b0, T* __restrict b1, T* __restrict b2, int64_t i) const {
     T square_avg = b0[i] * alpha + one_minus_alpha * g * g;
     b0[i] = square_avg;
     T variance = square_avg;
@@ -101,15 +104,94 @@ struct Rmsprop {
 // Adagrad, its decayed learning rate included. Buffer: sum.
 template <typename T, int F>
 struct Adagrad {
+  static constexpr bool kReadsParam = false;
   static constexpr bool kAppliesLr = true;
   T first_step, initial_accumulator_value, negative_clr, eps;
   explicit Adagrad(const T* s)
       : first_step(s[0]), initial_accumulator_value(s[1]), negative_clr(s[2]), eps(s[3]) {}
-  inline T operator()(T g, T* __restrict b0, T*, T*, int64_t i) const {
+  inline T operator()(T g, T, T* __restrict b0, T*, T*, int64_t i) const {
     // torch fills the sum when its state is created, at the first step
     T sum = (first_step != T(0) ? initial_accumulator_value : b0[i]) + g * g;
     b0[i] = sum;
     return (negative_clr * g) / (std::sqrt(sum) + eps);
+  }
+};
+
+// Adamax. Buffers: exp_avg, exp_inf.
+template <typename T, int F>
+struct Adamax {
+  static constexpr bool kReadsParam = false;
+  static constexpr bool kAppliesLr = false;
+  T one_minus_beta1, beta2, eps, inverse_correction1;
+  explicit Adamax(const T* s) : one_minus_beta1(s[0]), beta2(s[1]), eps(s[2]), inverse_correction1(s[3]) {}
+  inline T operator()(T g, T, T* __restrict b0, T* __restrict b1, T*, int64_t i) const {
+    T m = b0[i] + (g - b0[i]) * one_minus_beta1;
+    T u = nan_max(b1[i] * beta2, std::fabs(g) + eps);
+    b0[i] = m;
+    b1[i] = u;
+    return m / u * inverse_correction1;
+  }
+};
+
+// NAdam. Buffers: exp_avg, exp_avg_sq. Its mu product is a scalar of the state (see fused.py).
+template <typename T, int F>
+struct Nadam {
+  static constexpr bool kReadsParam = false;
+  static constexpr bool kAppliesLr = false;
+  T one_minus_beta1, beta2, one_minus_beta2, inverse_correction2, eps, gradient_coefficient, momentum_coefficient;
+  explicit Nadam(const T* s)
+      : one_minus_beta1(s[0]), beta2(s[1]), one_minus_beta2(s[2]), inverse_correction2(s[3]), eps(s[4]),
+        gradient_coefficient(s[5]), momentum_coefficient(s[6]) {}
+  inline T operator()(T g, T, T* __restrict b0, T* __restrict b1, T*, int64_t i) const {
+    T m = b0[i] + (g - b0[i]) * one_minus_beta1;
+    T v = b1[i] * beta2 + (one_minus_beta2 * g) * g;
+    b0[i] = m;
+    b1[i] = v;
+    T denominator = std::sqrt(v * inverse_correction2) + eps;
+    return gradient_coefficient * (g / denominator) + momentum_coefficient * (m / denominator);
+  }
+};
+
+// RAdam: the rectified step while rho_t > 5, else the bias-corrected momentum. Buffers: exp_avg, exp_avg_sq.
+template <typename T, int F>
+struct Radam {
+  static constexpr bool kReadsParam = false;
+  static constexpr bool kAppliesLr = false;
+  T one_minus_beta1, beta2, one_minus_beta2, inverse_correction1, correction2_sqrt, eps, rectify, rect;
+  explicit Radam(const T* s)
+      : one_minus_beta1(s[0]), beta2(s[1]), one_minus_beta2(s[2]), inverse_correction1(s[3]),
+        correction2_sqrt(s[4]), eps(s[5]), rectify(s[6]), rect(s[7]) {}
+  inline T operator()(T g, T, T* __restrict b0, T* __restrict b1, T*, int64_t i) const {
+    T m = b0[i] + (g - b0[i]) * one_minus_beta1;
+    T v = b1[i] * beta2 + (one_minus_beta2 * g) * g;
+    b0[i] = m;
+    b1[i] = v;
+    T factor = rectify != T(0) ? correction2_sqrt / (std::sqrt(v) + eps) * rect : T(1);
+    return m * inverse_correction1 * factor;
+  }
+};
+
+// jnp.sign: +-1, and 0, -0 and NaN as they are
+template <typename T>
+inline T sign(T x) {
+  return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x);
+}
+
+// Lion (lion-pytorch), its learning rate and flag A's weight decay included. Buffer: exp_avg.
+template <typename T, int F>
+struct Lion {
+  static constexpr bool kReadsParam = (F & kOpFlagA) != 0;
+  static constexpr bool kAppliesLr = true;
+  T beta1, one_minus_beta1, beta2, one_minus_beta2, negative_lr, lr_times_decay;
+  explicit Lion(const T* s)
+      : beta1(s[0]), one_minus_beta1(s[1]), beta2(s[2]), one_minus_beta2(s[3]), negative_lr(s[4]),
+        lr_times_decay(s[5]) {}
+  inline T operator()(T g, T p, T* __restrict b0, T*, T*, int64_t i) const {
+    T m = b0[i];
+    T step = negative_lr * sign(m * beta1 + g * one_minus_beta1);
+    if constexpr (kReadsParam) step = step - lr_times_decay * p;
+    b0[i] = m * beta2 + g * one_minus_beta2;
+    return step;
   }
 };
 
@@ -134,12 +216,12 @@ void run(const void* scalars_, int64_t n, const void* param_, const void* grad_,
     T p = 0;
     if constexpr (kInPlace) {
       p = out[i];
-    } else if constexpr ((F & (kL2 | kDecoupled)) != 0) {
+    } else if constexpr ((F & (kL2 | kDecoupled)) != 0 || Op<T, F>::kReadsParam) {
       p = param[i];
     }
     T g = grad[i] * sign;
     if constexpr ((F & kL2) != 0) g = g + weight_decay * p;
-    T u = op(g, b0, b1, b2, i);
+    T u = op(g, p, b0, b1, b2, i);
     if constexpr (!Op<T, F>::kAppliesLr) u = negative_lr * u;
     if constexpr ((F & kDecoupled) != 0) u = u + negative_shrink * p;
     if constexpr (kInPlace) {
@@ -166,6 +248,10 @@ inline void fill_table(Table& table) {
   fill_op<Sgd>(table, kSgd);
   fill_op<Rmsprop>(table, kRmsprop);
   fill_op<Adagrad>(table, kAdagrad);
+  fill_op<Adamax>(table, kAdamax);
+  fill_op<Nadam>(table, kNadam);
+  fill_op<Radam>(table, kRadam);
+  fill_op<Lion>(table, kLion);
 }
 
 // The benchmarks' physical floor: one pass with Adam's access pattern (4 reads, 3 writes), no math

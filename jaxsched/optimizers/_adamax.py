@@ -17,7 +17,7 @@ from jaxsched.core._base import (
 )
 from jaxsched.core._validation import check_bool
 from jaxsched.optimizers._adam import bias_correction, check_adam_family_args, step_count, update_first_moment
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 
 class AdamaxState(NamedTuple):
@@ -32,6 +32,13 @@ class AdamaxState(NamedTuple):
     step: jax.Array
     exp_avg: PyTree
     exp_inf: PyTree
+
+
+def _kernel_scalars(state: AdamaxState, *, betas, eps) -> tuple:
+    """The scalars of ``ops.h``'s ``Adamax``: the division by ``1 - beta1^t`` as the multiplication by
+    its reciprocal that XLA compiles it to."""
+    beta1, beta2 = betas
+    return 1 - beta1, beta2, eps, 1 / bias_correction(beta1, step_count(state.step))
 
 
 def scale_by_adamax(*, betas, eps) -> GradientTransformation:
@@ -99,4 +106,5 @@ def adamax(
         scale_by_adamax,
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
+        kernel=KernelOp("adamax", (False, False), _kernel_scalars, ("exp_avg", "exp_inf")),
     )

@@ -55,20 +55,22 @@ class KernelOp(NamedTuple):
     """How :func:`jaxsched.fused` runs an optimizer's own math in its one-pass kernel.
 
     Attributes:
-      op: the kernel's name for the math (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adagrad"``; see
+      op: the kernel's name for the math (``"adam"``, ``"sgd"``, ``"rmsprop"``, ...; see
         ``jaxsched/_kernel/ops.h``).
       flags: the op's two structural flags, in the kernel's order (e.g. ``(amsgrad, False)``).
       scalars: ``(inner_state, **hyperparameter values) -> tuple`` of the scalars the kernel's op
         reads, computed with the math's own JAX expressions so that both round alike.
       buffers: the math's state fields that hold one value per parameter element, in the kernel's
-        order; a field that is ``None`` in the state is skipped. Every other field must be a step
-        counter named ``step``.
+        order; a field that is ``None`` in the state is skipped. The other fields (the step, NAdam's
+        ``mu_product``) are the math's own: it advances them as it does over no parameters.
+      reads_params: the math itself reads the parameters (Lion's weight decay).
     """
 
     op: str
     flags: tuple[bool, bool]
     scalars: Callable[..., tuple[Any, ...]]
     buffers: tuple[str, ...]
+    reads_params: bool = False
 
 
 class Fusion(NamedTuple):
@@ -80,6 +82,11 @@ class Fusion(NamedTuple):
     maximize: bool
     l2_weight_decay: bool
     decoupled_weight_decay: bool
+
+    @property
+    def reads_params(self) -> bool:
+        """Whether an update reads the parameters (weight decay), so that they must be given."""
+        return self.l2_weight_decay or self.decoupled_weight_decay or self.kernel.reads_params
 
     def common_scalars(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """``(sign, weight_decay, -learning_rate, -shrink)``: the kernel's scalars around the math."""

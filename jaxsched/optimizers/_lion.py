@@ -16,7 +16,7 @@ from jaxsched.core._validation import (
     check_positive,
     is_zero,
 )
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 
 class LionState(NamedTuple):
@@ -29,6 +29,11 @@ class LionState(NamedTuple):
     exp_avg: PyTree
 
 
+def _decay(weight_decay, decay_divisor):
+    """The factor of ``p`` in the decay term, divided by ``decay_divisor`` where lion-pytorch divides it."""
+    return weight_decay if decay_divisor is None or weight_decay is None else weight_decay / decay_divisor
+
+
 def scale_by_lion(*, learning_rate, betas, weight_decay, decay_divisor: Any = None) -> GradientTransformation:
     """Lion's whole update, learning rate and decay included (lion-pytorch's ``update_fn``)::
 
@@ -39,7 +44,7 @@ def scale_by_lion(*, learning_rate, betas, weight_decay, decay_divisor: Any = No
     ``weight_decay=None`` leaves the decay out (``params`` are then not needed).
     """
     beta1, beta2 = betas
-    decay = weight_decay if decay_divisor is None or weight_decay is None else weight_decay / decay_divisor
+    decay = _decay(weight_decay, decay_divisor)
 
     def init(params):
         return LionState(tree_zeros_state(params))
@@ -118,8 +123,16 @@ def lion(
             decay_divisor=decay_divisor,
         )
 
+    def kernel_scalars(state: LionState, *, learning_rate, betas, weight_decay) -> tuple:
+        """The scalars of ``ops.h``'s ``Lion``: :func:`scale_by_lion`'s."""
+        del state
+        beta1, beta2 = betas
+        lr_times_decay = learning_rate * _decay(weight_decay, decay_divisor) if decays else 0.0
+        return beta1, 1 - beta1, beta2, 1 - beta2, -learning_rate, lr_times_decay
+
     return torch_optimizer(
         math,
         dict(learning_rate=learning_rate, betas=(beta1, beta2), weight_decay=weight_decay),
         supports_complex=False,
+        kernel=KernelOp("lion", (decays, False), kernel_scalars, ("exp_avg",), reads_params=decays),
     )

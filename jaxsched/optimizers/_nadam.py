@@ -24,7 +24,7 @@ from jaxsched.optimizers._adam import (
     update_first_moment,
     update_second_moment,
 )
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 
 class NAdamState(NamedTuple):
@@ -43,6 +43,29 @@ class NAdamState(NamedTuple):
     exp_avg_sq: PyTree
 
 
+def _momentum_coefficients(state: NAdamState, betas, momentum_decay) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(mu_product, gradient_coef, momentum_coef)`` of the update being made: ``mu_1 ... mu_t``,
+    ``(1 - mu_t) / (1 - mu_product)`` and ``mu_{t+1} / (1 - mu_product mu_{t+1})``."""
+    beta1 = betas[0]
+    t = step_count(state.step)
+
+    def momentum_cache(t):
+        return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+
+    mu, mu_next = momentum_cache(t), momentum_cache(t + 1)
+    mu_product = (state.mu_product * mu).astype(state.mu_product.dtype)
+    return mu_product, (1.0 - mu) / (1.0 - mu_product), mu_next / (1.0 - mu_product * mu_next)
+
+
+def _kernel_scalars(state: NAdamState, *, betas, eps, momentum_decay) -> tuple:
+    """The scalars of ``ops.h``'s ``Nadam``: :func:`scale_by_nadam`'s, the division by ``1 - beta2^t``
+    as the multiplication by its reciprocal that XLA compiles it to."""
+    beta1, beta2 = betas
+    _, gradient_coef, momentum_coef = _momentum_coefficients(state, betas, momentum_decay)
+    inverse_correction2 = 1 / bias_correction(beta2, step_count(state.step))
+    return 1 - beta1, beta2, 1 - beta2, inverse_correction2, eps, gradient_coef, momentum_coef
+
+
 def scale_by_nadam(*, betas, eps, momentum_decay) -> GradientTransformation:
     """NAdam's direction, before the learning rate (torch's ``_single_tensor_nadam``)::
 
@@ -52,9 +75,6 @@ def scale_by_nadam(*, betas, eps, momentum_decay) -> GradientTransformation:
     """
     beta1, beta2 = betas
 
-    def momentum_cache(t):
-        return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
-
     def init(params):
         return NAdamState(
             zero_step(), jnp.ones([], hyperparam_dtype()), tree_zeros_state(params), tree_zeros_state(params)
@@ -63,10 +83,7 @@ def scale_by_nadam(*, betas, eps, momentum_decay) -> GradientTransformation:
     def update(updates, state, params=None, **extra_args):
         del params, extra_args
         t = step_count(state.step)
-        mu, mu_next = momentum_cache(t), momentum_cache(t + 1)
-        mu_product = (state.mu_product * mu).astype(state.mu_product.dtype)
-        gradient_coef = (1.0 - mu) / (1.0 - mu_product)
-        momentum_coef = mu_next / (1.0 - mu_product * mu_next)
+        mu_product, gradient_coef, momentum_coef = _momentum_coefficients(state, betas, momentum_decay)
         exp_avg = update_first_moment(updates, state.exp_avg, beta1)
         exp_avg_sq = update_second_moment(updates, state.exp_avg_sq, beta2)
         correction2 = bias_correction(beta2, t)
@@ -138,4 +155,5 @@ def nadam(
         ),
         maximize=maximize,
         decoupled_weight_decay=decoupled_weight_decay,
+        kernel=KernelOp("nadam", (False, False), _kernel_scalars, ("exp_avg", "exp_avg_sq")),
     )

@@ -24,7 +24,7 @@ from jaxsched.optimizers._adam import (
     update_first_moment,
     update_second_moment,
 )
-from jaxsched.optimizers._compose import torch_optimizer
+from jaxsched.optimizers._compose import KernelOp, torch_optimizer
 
 # torch rectifies once the approximated SMA length exceeds this.
 RECTIFICATION_THRESHOLD = 5.0
@@ -82,6 +82,16 @@ def rectification(beta2, t) -> tuple[jax.Array, jax.Array]:
     rho_t, rho_inf = jnp.where(rectify, rho_t, safe), jnp.where(rectify, rho_inf, safe)
     rect = jnp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
     return rectify, rect
+
+
+def _kernel_scalars(state: RAdamState, *, betas, eps) -> tuple:
+    """The scalars of ``ops.h``'s ``Radam``: :func:`scale_by_radam`'s, the division by ``1 - beta1^t``
+    as the multiplication by its reciprocal that XLA compiles it to, the switch as 0 or 1."""
+    beta1, beta2 = betas
+    t = step_count(state.step)
+    rectify, rect = rectification(beta2, t)
+    correction2_sqrt = jnp.sqrt(bias_correction(beta2, t))
+    return 1 - beta1, beta2, 1 - beta2, 1 / bias_correction(beta1, t), correction2_sqrt, eps, rectify, rect
 
 
 def scale_by_radam(*, betas, eps) -> GradientTransformation:
@@ -166,4 +176,5 @@ def radam(
         dict(learning_rate=learning_rate, betas=betas, eps=eps, weight_decay=weight_decay),
         maximize=maximize,
         decoupled_weight_decay=decoupled_weight_decay,
+        kernel=KernelOp("radam", (False, False), _kernel_scalars, ("exp_avg", "exp_avg_sq")),
     )
