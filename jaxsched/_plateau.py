@@ -221,7 +221,10 @@ def reduce_on_plateau(
     def update(state: PlateauState, metric: Any) -> PlateauState:
         if metric is None or isinstance(metric, (str, bytes)):
             raise TypeError(f"metric must be a real number (the monitored quantity), got {metric!r}")
-        metric = jnp.asarray(metric, state.best.dtype)
+        try:
+            metric = jnp.asarray(metric, state.best.dtype)
+        except OverflowError:  # a Python int beyond any float (torch's float(metric) fails alike)
+            raise ValueError(f"metric must be a real number within the float range, got {metric!r}") from None
         if metric.ndim != 0:
             raise ValueError(
                 f"metric must be a scalar, got shape {metric.shape}; vmap update over a batch of plateau states"

@@ -177,7 +177,7 @@ def _freezable(grouped: GradientTransformation, labels: Labels) -> GradientTrans
 
     def update(updates, state, params=None, **extra_args):
         new_updates, inner_state = call_update(grouped, updates, state.inner_state, params, extra_args)
-        label_tree = _resolve(labels, updates if params is None else params)
+        label_tree = _resolve(labels, updates if params is None else params, "labels")
         new_updates = jax.tree.map(  # labels may be a prefix of the updates' tree
             lambda label, sub: jax.tree.map(lambda u: jnp.where(state.frozen[label], jnp.zeros_like(u), u), sub),
             label_tree,

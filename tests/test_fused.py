@@ -375,6 +375,20 @@ def test_update_without_params_when_nothing_reads_them():
 
 
 @pytest.mark.parametrize(
+    "make",
+    [lambda: js.adamw(1e-2), lambda: js.sgd(0.1, weight_decay=0.1), lambda: js.lion(1e-3, weight_decay=0.1)],
+    ids=["adamw", "sgd_l2", "lion"],
+)
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "fallback"])
+def test_weight_decay_needs_params(make, kernel):
+    """As without fused: the decay term reads the parameters, so an update without them is refused."""
+    params = random_params([(4, 3)])
+    tx = js.fused(make(), kernel=kernel)
+    with pytest.raises(ValueError, match="weight_decay"):
+        tx.update(params, tx.init(params))
+
+
+@pytest.mark.parametrize(
     "transform",
     [js.rprop(1e-3), js.chain(js.clip_by_global_norm(1.0), js.adam(1e-3)), js.identity()],
     ids=["rprop", "chain", "identity"],

@@ -162,6 +162,10 @@ def test_path_labels_inside_flatten_are_refused():
     params = {"body": jnp.ones(3), "head": jnp.ones(2)}
     with pytest.raises(ValueError, match="put flatten inside partition"):
         js.flatten(js.partition({"head": js.sgd(0.1), "base": js.sgd(0.0)}, labels)).init(params)
+    with pytest.raises(ValueError, match="put flatten inside partition"):  # labels given as a tree
+        js.flatten(js.partition({"head": js.sgd(0.1), "base": js.sgd(0.0)}, {"body": "base", "head": "head"})).init(
+            params
+        )
     state = js.partition({"head": js.flatten(js.sgd(0.1)), "base": js.sgd(0.0)}, labels).init(params)
     assert set(js.get_hyperparams(state)) == {"head", "base"}
 
@@ -215,6 +219,12 @@ def test_python_float_leaves(make):
         (lambda: js.inject_hyperparams(None), TypeError, ("inject_hyperparams", "None")),
         (lambda: js.label_by_path("a"), TypeError, ("label_by_path", "rules")),
         (lambda: js.sgd(lambda: 0.1), TypeError, ("learning_rate", "one argument")),
+        (lambda: js.schedules.warmup(lambda a, b: 0.1, 10), TypeError, ("schedule", "one argument")),
+        (lambda: js.schedules.lambda_lr(0.1, lambda: 1.0), TypeError, ("lr_lambda", "one argument")),
+        (lambda: js.partition({"a": js.sgd()}, None), TypeError, ("labels", "None")),
+        (lambda: js.masked(js.sgd(), None), TypeError, ("mask", "None")),
+        (lambda: js.partition({"a": js.sgd()}, {"v": "a"}).init(PARAMS), ValueError, ("labels", "structure")),
+        (lambda: js.masked(js.sgd(), [True]).init(PARAMS), ValueError, ("mask", "structure")),
         (lambda: js.sgd(lambda t: jnp.ones(3)).init(PARAMS), ValueError, ("learning_rate", "scalar", "(3,)")),
     ],
 )
@@ -323,6 +333,11 @@ def test_plateau_refuses_a_missing_metric():
     plateau = js.reduce_on_plateau()
     with pytest.raises(TypeError, match="metric must be a real number"):
         plateau.update(plateau.init(0.1), None)
+    with pytest.raises(ValueError, match="metric must be a real number within the float range"):
+        plateau.update(plateau.init(0.1), 10**400)
+    scheduled = js.schedule_with_plateau(js.schedules.constant(0.1), plateau)
+    with pytest.raises(ValueError, match="metric must be a real number within the float range"):
+        scheduled.update(scheduled.init(0.1), 10**400, 0)
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):

@@ -44,17 +44,26 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
-def _resolve(tree_or_fn: Any, params: Params) -> PyTree:
-    if not callable(tree_or_fn):
-        return tree_or_fn
+def _check_tree_or_function(tree_or_fn: Any, what: str) -> None:
+    if tree_or_fn is None:
+        raise TypeError(f"{what} must be a pytree matching the params or a function params -> {what}, got None")
+
+
+def _resolve(tree_or_fn: Any, params: Params, what: str) -> PyTree:
+    """The labels or mask for ``params``, checked to be a prefix of their structure."""
     is_packed = lambda x: isinstance(x, Packed)  # noqa: E731
     if any(is_packed(x) for x in jax.tree.leaves(params, is_leaf=is_packed)):
         # inside js.flatten the leaves are packed vectors: their paths and shapes are gone
         raise ValueError(
-            "labels and masks computed from the parameters cannot see through js.flatten: put flatten inside "
+            f"{what} cannot see through js.flatten (its leaves are packed vectors): put flatten inside "
             "partition or masked, e.g. js.partition({label: js.flatten(tx), ...}, labels)"
         )
-    return tree_or_fn(params)
+    tree = tree_or_fn(params) if callable(tree_or_fn) else tree_or_fn
+    try:
+        jax.tree.map(lambda *_: None, tree, params)
+    except ValueError as error:
+        raise ValueError(f"{what} do not match the params' structure: {error}") from None
+    return tree
 
 
 def _select(tree: PyTree, keep: PyTree) -> PyTree:
@@ -96,13 +105,14 @@ def masked(transform: GradientTransformation, mask: Mask) -> GradientTransformat
     """
 
     check_transformation("masked's transform", transform)
+    _check_tree_or_function(mask, "mask")
 
     def init(params):
-        keep = _check_mask(_resolve(mask, params), "mask")
+        keep = _check_mask(_resolve(mask, params, "mask"), "mask")
         return MaskedState(transform.init(_select(params, keep)))
 
     def update(updates, state, params=None, **extra_args):
-        keep = _check_mask(_resolve(mask, updates if params is None else params), "mask")
+        keep = _check_mask(_resolve(mask, updates if params is None else params, "mask"), "mask")
         inner_updates, inner_state = call_update(
             transform, _select(updates, keep), state.inner_state, _select(params, keep), extra_args
         )
@@ -137,9 +147,10 @@ def partition(transforms: Mapping[str, GradientTransformation], labels: Labels) 
     for label, tx in transforms.items():
         check_transformation(f"partition's transform for label {label!r}", tx)
     transforms = dict(transforms)
+    _check_tree_or_function(labels, "labels")
 
     def label_tree(params):
-        tree = _resolve(labels, params)
+        tree = _resolve(labels, params, "labels")
         for path, label in jax.tree.leaves_with_path(tree):
             if label not in transforms:
                 raise ValueError(

@@ -9,6 +9,7 @@ float64 evaluation at any int32 step.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,8 +113,15 @@ def check_values(name: str, value: Any, length: int, length_text: str) -> tuple[
 
 
 def check_callable(name: str, value: Any) -> None:
+    """A function of one argument (checked where Python can tell its signature)."""
     if not callable(value):
         raise TypeError(f"{name} must be a function step -> value, got {value!r} of type {type(value).__name__}")
+    try:
+        inspect.signature(value).bind(0)
+    except TypeError:
+        raise TypeError(f"{name} must take one argument, the step; got {value!r}") from None
+    except ValueError:  # no signature to inspect (some builtins): the first call will tell
+        pass
 
 
 def check_real(name: str, value: Any) -> None:
