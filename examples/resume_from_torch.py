@@ -91,8 +91,11 @@ def main(torch_epochs: int = 3, epochs: int = 3) -> list[tuple[int, float, float
     schedule = js.schedules.per_epoch(js.schedules.step_decay(LEARNING_RATE, STEP_SIZE, GAMMA), steps_per_epoch)
     tx = js.adamw(learning_rate=schedule, weight_decay=0.01)
     # moments, step count (which places the schedule) and lr come from torch's state dict; the
-    # schedule is checked against the group's lr and initial_lr
-    state = js.from_torch_state_dict(tx, params, copy.deepcopy(checkpoint["optimizer"]))
+    # scheduler's last_epoch must be that step in epochs, and the schedule must give the group's lr
+    # now and the scheduler's base_lrs at step 0
+    state = js.from_torch_state_dict(
+        tx, params, copy.deepcopy(checkpoint["optimizer"]), scheduler_state_dict=checkpoint["scheduler"]
+    )
     print(
         f"resumed at optimizer step {int(state.step)} (torch scheduler epoch {checkpoint['scheduler']['last_epoch']})"
     )

@@ -57,6 +57,7 @@ from jaxsched._torch_state import TorchStateDictError as TorchStateDictError
 from jaxsched._torch_state import from_torch_state_dict as from_torch_state_dict
 from jaxsched._torch_state import plateau_from_torch_state_dict as plateau_from_torch_state_dict
 from jaxsched._torch_state import plateau_to_torch_state_dict as plateau_to_torch_state_dict
+from jaxsched._torch_state import to_torch_scheduler_state_dict as to_torch_scheduler_state_dict
 from jaxsched._torch_state import to_torch_state_dict as to_torch_state_dict
 from jaxsched._training import (
     AccumulateState as AccumulateState,
@@ -320,6 +321,7 @@ __all__ = [
     "shard_state",
     "skip_non_finite",
     "swa",
+    "to_torch_scheduler_state_dict",
     "to_torch_state_dict",
     "transforms",
     "zero1_shardings",

@@ -1,4 +1,4 @@
-"""Move a training run between PyTorch and jaxsched mid-flight: optimizer and plateau state dicts.
+"""Move a training run between PyTorch and jaxsched mid-flight: optimizer, scheduler and plateau state dicts.
 
 :func:`from_torch_state_dict` turns ``torch.optim.<Optimizer>.state_dict()`` into the state of the
 matching jaxsched optimizer, which then continues exactly where torch stopped; :func:`to_torch_state_dict`
@@ -182,6 +182,7 @@ def from_torch_state_dict(
     group_labels: Sequence[str] | None = None,
     *,
     step: int | None = None,
+    scheduler_state_dict: Mapping[str, Any] | None = None,
 ) -> Any:
     """The state of ``tx`` that continues exactly where a torch optimizer stopped.
 
@@ -202,6 +203,12 @@ def from_torch_state_dict(
     (or :func:`jaxsched.param_groups`): ``group_labels`` names the label of each torch group in order;
     by default the partition's labels in the order of its dict.
 
+    A torch scheduler's position is the optimizer's step: with ``scheduler_state_dict`` (torch's
+    ``scheduler.state_dict()``), its ``last_epoch`` gives the step (times ``steps_per_epoch`` when
+    ``tx``'s learning rate is a :func:`jaxsched.schedules.per_epoch` schedule, stepped once per
+    epoch like torch's) and is checked against the optimizer's own step count; its ``base_lrs`` are
+    checked against the schedule at step 0, group by group.
+
     Everything that does not match is refused with a :class:`TorchStateDictError` naming the group or
     parameter and both values: the optimizer kind, the number of groups, a group's parameters, a
     shape, a dtype, a flag (``amsgrad``, ``nesterov``, ``maximize``, ...), a hyperparameter that ``tx``
@@ -215,6 +222,8 @@ def from_torch_state_dict(
       group_labels: the partition label of each torch param group, in order.
       step: the number of optimizer steps taken, for optimizers whose torch state records none (SGD,
         L-BFGS, Muon) when a hyperparameter is scheduled; torch's per-parameter ``step`` otherwise.
+      scheduler_state_dict: torch's ``scheduler.state_dict()`` of the run's learning-rate scheduler
+        (``LRScheduler`` subclasses: ``StepLR``, ``OneCycleLR``, ``LambdaLR``, ...).
 
     PyTorch: ``optimizer.load_state_dict(state_dict)``.
 
@@ -248,6 +257,7 @@ def from_torch_state_dict(
     ids_to_names = _torch_param_names(torch_groups, param_order)
     leaves = {_leaf_name(path): leaf for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]}
     torch_state = optimizer_state_dict["state"]
+    position = None if scheduler_state_dict is None else _scheduler_position(scheduler_state_dict, groups, step)
     new_states = {}
     for index, (torch_group, label) in enumerate(zip(torch_groups, labels)):
         group = next(g for g in groups if g.label == label)
@@ -255,8 +265,67 @@ def from_torch_state_dict(
         names = [ids_to_names[param_id] for param_id in torch_group["params"]]
         _check_membership(names, group.names, leaves, where)
         per_param = {name: torch_state.get(param_id) for param_id, name in zip(torch_group["params"], names)}
-        new_states[label] = _group_from_torch(group, torch_group, per_param, step, where)
+        if position is not None:
+            torch_group = _with_base_lr(torch_group, position.base_lrs[index], where)
+        new_states[label] = _group_from_torch(group, torch_group, per_param, step, where, position)
     return _rebuild(template, new_states)
+
+
+class _SchedulerPosition(NamedTuple):
+    last_epoch: int  # torch's scheduler.step() calls
+    steps_per_epoch: int  # optimizer steps per scheduler step
+    base_lrs: list[float]
+
+
+def _steps_per_epoch(groups: list[_Group]) -> int:
+    """Optimizer steps per torch scheduler step: ``steps_per_epoch`` of a per-epoch learning-rate schedule."""
+    counts = set()
+    for group in groups:
+        spec = components_of(group.tx)["hyperparams"].get("learning_rate")
+        counts.add(getattr(spec, "steps_per_epoch", 1))
+    if len(counts) > 1:
+        raise TorchStateDictError(
+            f"the groups' learning rates are stepped per epoch of different lengths ({sorted(counts)} optimizer "
+            "steps): one torch scheduler steps all groups together"
+        )
+    return counts.pop()
+
+
+def _scheduler_position(scheduler_state_dict: Mapping[str, Any], groups: list[_Group], step: int | None):
+    if not isinstance(scheduler_state_dict, Mapping) or not {"last_epoch", "base_lrs"} <= set(scheduler_state_dict):
+        raise TorchStateDictError(
+            "scheduler_state_dict must be a torch LRScheduler's scheduler.state_dict(): a dict with "
+            f"'last_epoch' and 'base_lrs', got {type(scheduler_state_dict).__name__}"
+        )
+    last_epoch = scheduler_state_dict["last_epoch"]
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, (int, np.integer)) or last_epoch < 0:
+        raise TorchStateDictError(f"the scheduler's last_epoch must be an int >= 0, got {last_epoch!r}")
+    base_lrs = list(scheduler_state_dict["base_lrs"])
+    if len(base_lrs) != len(groups):
+        raise TorchStateDictError(f"the scheduler has {len(base_lrs)} base_lrs but tx has {len(groups)} groups")
+    position = _SchedulerPosition(int(last_epoch), _steps_per_epoch(groups), [float(lr) for lr in base_lrs])
+    if step is not None:
+        _check_step_at(position, int(step), "step=")
+    return position
+
+
+def _check_step_at(position: _SchedulerPosition, step: int, what: str) -> None:
+    """``step`` optimizer steps must put the scheduler at its ``last_epoch``."""
+    if step // position.steps_per_epoch != position.last_epoch:
+        per_epoch = f" // {position.steps_per_epoch} steps per epoch" if position.steps_per_epoch > 1 else ""
+        raise TorchStateDictError(
+            f"{what} {step}{per_epoch} is scheduler step {step // position.steps_per_epoch}, but the torch "
+            f"scheduler's last_epoch is {position.last_epoch}"
+        )
+
+
+def _with_base_lr(torch_group: Mapping[str, Any], base_lr: float, where: str) -> dict[str, Any]:
+    """``torch_group`` with the scheduler's base lr as its ``initial_lr`` (they are the same value in torch)."""
+    if "initial_lr" in torch_group and not math.isclose(float(torch_group["initial_lr"]), base_lr, rel_tol=1e-12):
+        raise TorchStateDictError(
+            f"{where} has initial_lr={torch_group['initial_lr']} but the scheduler's base_lrs give {base_lr}"
+        )
+    return {**torch_group, "initial_lr": base_lr}
 
 
 def _check_group_labels(groups: list[_Group], group_labels: Sequence[str] | None, n_torch: int) -> list[str | None]:
@@ -307,7 +376,7 @@ def _check_membership(torch_names: list[str], ours: tuple[str, ...], leaves: Map
             raise TorchStateDictError(f"parameter {name!r} belongs to {where} in tx, but torch's group lacks it")
 
 
-def _group_from_torch(group, torch_group, per_param, step, where) -> HyperparamsState:
+def _group_from_torch(group, torch_group, per_param, step, where, position=None) -> HyperparamsState:
     node = group.state
     torch_class = _torch_class(node)
     assert torch_class is not None
@@ -332,6 +401,8 @@ def _group_from_torch(group, torch_group, per_param, step, where) -> Hyperparams
         inner = _lbfgs_from_torch(node.inner_state, present, group.names, where)
     else:
         inner = _inner_from_torch(node.inner_state, present, group.slots, where)
+    if group_step is None and step is None and position is not None:
+        step = position.last_epoch * position.steps_per_epoch  # torch records no step: the scheduler's
     if group_step is None:
         if step is None and present and scheduled:
             raise TorchStateDictError(
@@ -341,6 +412,8 @@ def _group_from_torch(group, torch_group, per_param, step, where) -> Hyperparams
         group_step = 0 if step is None else int(step)
     elif step is not None and int(step) != group_step:
         raise TorchStateDictError(f"step={step} was given but torch's state in {where} records step {group_step}")
+    elif position is not None:
+        _check_step_at(position, group_step, f"torch's state in {where} records step")
     inner = _set_inner_step(inner, group_step, bool(present))
     hyperparams = _hyperparams_from_torch(components["hyperparams"], node.hyperparams, torch_group, group_step, where)
     return HyperparamsState(jnp.asarray(group_step, STEP_DTYPE), hyperparams, inner)
@@ -560,6 +633,55 @@ def to_torch_state_dict(tx: GradientTransformation, state: Any, params: Any) -> 
     return {"state": torch_state, "param_groups": param_groups}
 
 
+def to_torch_scheduler_state_dict(tx: GradientTransformation, state: Any, params: Any) -> dict[str, Any]:
+    """The position of a torch learning-rate scheduler that continues this run: the run-dependent
+    entries of ``scheduler.state_dict()``.
+
+    A jaxsched schedule is a function of the step, so the scheduler's position is the optimizer's
+    step: ``last_epoch`` (divided by ``steps_per_epoch`` when the learning rate is a
+    :func:`jaxsched.schedules.per_epoch` schedule), ``_step_count``, ``base_lrs`` (each group's
+    schedule at step 0) and ``_last_lr`` (each group's current learning rate). Build torch's scheduler
+    as for a fresh run, then load its own state dict updated with these entries (``LambdaLR`` and a
+    few others need the keys they hold themselves)::
+
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+        scheduler.load_state_dict({**scheduler.state_dict(), **js.to_torch_scheduler_state_dict(tx, state, params)})
+
+    ``SequentialLR`` and ``ChainedScheduler`` keep positions in their child schedulers as well;
+    load those children the same way.
+
+    Args:
+      tx: the jaxsched optimizer (or partition of them) that ``state`` belongs to.
+      state: its state.
+      params: the parameters (names, shapes).
+
+    PyTorch: ``scheduler.state_dict()``.
+
+    Example::
+
+        tx = js.sgd(js.schedules.step_decay(0.1, 30))
+        params = {"w": jnp.ones(3)}
+        sd = js.to_torch_scheduler_state_dict(tx, tx.init(params), params)
+        sd["last_epoch"]   # 0
+        sd["base_lrs"]   # [0.1]
+    """
+    groups = _groups(tx, state, params)
+    steps = {int(group.state.step) for group in groups}
+    if len(steps) > 1:
+        raise TorchStateDictError(
+            f"the groups have taken different numbers of steps ({sorted(steps)}; a group was frozen?), but one "
+            "torch scheduler steps all groups together"
+        )
+    last_epoch = steps.pop() // _steps_per_epoch(groups)
+    torch_groups = [_hyperparams_to_torch(g.state.hyperparams, components_of(g.tx)["hyperparams"]) for g in groups]
+    return {
+        "last_epoch": last_epoch,
+        "_step_count": last_epoch + 1,
+        "base_lrs": [group.get("initial_lr", group["lr"]) for group in torch_groups],
+        "_last_lr": [group["lr"] for group in torch_groups],
+    }
+
+
 def _hyperparams_to_torch(values: Mapping[str, Any], specs: Mapping[str, Any]) -> dict[str, Any]:
     def convert(value):
         if type(value) is tuple:
@@ -577,8 +699,9 @@ def _hyperparams_to_torch(values: Mapping[str, Any], specs: Mapping[str, Any]) -
 
     group = {_torch_key(name): convert(value) for name, value in values.items()}
     if isinstance(values.get("learning_rate"), Scheduled):
-        initial = scheduled_value("learning_rate", specs["learning_rate"], jnp.zeros([], STEP_DTYPE))
-        group["initial_lr"] = float(initial.value)
+        group["initial_lr"] = convert(
+            scheduled_value("learning_rate", specs["learning_rate"], jnp.zeros([], STEP_DTYPE))
+        )
     return group
 
 

@@ -47,9 +47,11 @@ def _jax_params(values):
     return {k: jnp.asarray(v, jnp.float64) for k, v in values.items()}
 
 
-def _load_options(case):
+def _load_options(case, reference):
     options = {} if case.named else {"param_order": torch_names(case.parity)}
-    if case.parity.torch_optimizer == "SGD":  # torch's SGD records no step count; a scheduler's last_epoch does
+    if reference["scheduler_state_dict"] is not None:
+        options["scheduler_state_dict"] = reference["scheduler_state_dict"]
+    elif case.parity.torch_optimizer == "SGD":  # torch's SGD records no step count; a scheduler's last_epoch does
         options["step"] = SPLIT
     return options
 
@@ -68,7 +70,7 @@ def continue_in_jax(case, reference):
     with jax.enable_x64(True):
         tx, step = _jax_step(case)
         params = _jax_params(reference["params"])
-        state = js.from_torch_state_dict(tx, params, reference["state_dict"], **_load_options(case))
+        state = js.from_torch_state_dict(tx, params, reference["state_dict"], **_load_options(case, reference))
         rows = []
         for t in range(SPLIT, SPLIT + CONTINUE):
             params, state = step(params, state, _jax_grads(case, params, t))
@@ -89,18 +91,18 @@ def test_continues_live_torch_run(name):
     assert_rows_close(continue_in_jax(CASES[name], reference), reference["rows"], name)
 
 
-def _resume_torch_scheduler(case, optimizer, state_dict):
+def _resume_torch_scheduler(case, optimizer, state_dict, position):
     """torch's scheduler at step SPLIT over an optimizer that loaded ``state_dict``.
 
-    A torch scheduler keeps its position in its own attributes: attach it as for a fresh run and set
-    ``last_epoch``. OneCycleLR and CyclicLR rewrite the group's lr and momentum when attached, so the
-    loaded values are put back.
+    Attached as for a fresh run, it loads its own state dict updated with ``position``
+    (:func:`jaxsched.to_torch_scheduler_state_dict`). OneCycleLR and CyclicLR rewrite the group's lr
+    and momentum when attached, so the loaded values are put back.
     """
     scheduler = case.parity.make_torch_scheduler(optimizer)
     if scheduler is None:
         return None
     if hasattr(scheduler, "last_epoch"):
-        scheduler.last_epoch = SPLIT
+        scheduler.load_state_dict({**scheduler.state_dict(), **position})
     else:  # ScheduledGroups: the test harness's per-step assignment of scheduled values
         scheduler.epoch = SPLIT
     for group, saved in zip(optimizer.param_groups, state_dict["param_groups"]):
@@ -121,6 +123,7 @@ def test_torch_continues_a_jaxsched_run(name):
         for t in range(SPLIT):
             params, state = step(params, state, _jax_grads(case, params, t))
         state_dict = js.to_torch_state_dict(tx, state, params)
+        position = js.to_torch_scheduler_state_dict(tx, state, params)
         resume_from = {k: np.array(v) for k, v in params.items()}
         ours = []
         for t in range(SPLIT, SPLIT + CONTINUE):
@@ -132,10 +135,26 @@ def test_torch_continues_a_jaxsched_run(name):
         tensors = {k: torch.tensor(v, requires_grad=True) for k, v in resume_from.items()}
         optimizer = make_torch_optimizer(case, tensors)
         optimizer.load_state_dict(state_dict)
-        theirs = continue_torch(case, optimizer, tensors, _resume_torch_scheduler(case, optimizer, state_dict))
+        theirs = continue_torch(
+            case, optimizer, tensors, _resume_torch_scheduler(case, optimizer, state_dict, position)
+        )
     finally:
         torch.set_default_dtype(previous)
     assert_rows_close(ours, theirs, name)
+
+
+@pytest.mark.parametrize("name", sorted(name for name in CASES if golden(name)["scheduler_state_dict"] is not None))
+def test_scheduler_position_is_torchs_own(name):
+    """After SPLIT steps, to_torch_scheduler_state_dict gives the entries of torch's own scheduler.state_dict()."""
+    case = CASES[name]
+    expected = golden(name)["scheduler_state_dict"]
+    with jax.enable_x64(True):
+        tx, params, state = _trained(case)
+        actual = js.to_torch_scheduler_state_dict(tx, state, params)
+    assert set(actual) == set(expected)
+    assert (actual["last_epoch"], actual["_step_count"]) == (expected["last_epoch"], expected["_step_count"])
+    for key in ("base_lrs", "_last_lr"):
+        np.testing.assert_allclose(actual[key], expected[key], rtol=1e-12, err_msg=key)
 
 
 # --- round trip: to_torch_state_dict then from_torch_state_dict is the identity -------------------
@@ -332,6 +351,52 @@ def _refused(texts, tx, params, state_dict, **options):
         js.from_torch_state_dict(tx, params, state_dict, **options)
     for text in texts:
         assert text in str(error.value), (text, str(error.value))
+
+
+def test_per_epoch_scheduler_positions_count_epochs():
+    """A per-epoch learning rate: torch's scheduler steps once per epoch of 5 optimizer steps (SPLIT = 10)."""
+    per_epoch = js.schedules.per_epoch(js.schedules.step_decay(0.01, 1, 0.5), 5)
+    position = {"last_epoch": 2, "_step_count": 3, "base_lrs": [0.01], "_last_lr": [0.0025]}
+    state_dict = copy.deepcopy(_adam_state_dict())
+    state_dict["param_groups"][0]["lr"] = 0.0025
+    with jax.enable_x64(True):
+        params, tx = _params64(), _adam64(learning_rate=per_epoch)
+        state = js.from_torch_state_dict(tx, params, state_dict, scheduler_state_dict=position)
+        assert int(state.step) == SPLIT
+        assert js.to_torch_scheduler_state_dict(tx, state, params) == position
+        # SGD records no step: the scheduler's position gives it
+        sgd = js.sgd(per_epoch, momentum=0.9)
+        sgd_state_dict = js.to_torch_state_dict(sgd, sgd.init(params), params)
+        sgd_state_dict["param_groups"][0]["lr"] = 0.0025
+        sgd_state = js.from_torch_state_dict(sgd, params, sgd_state_dict, scheduler_state_dict=position)
+        assert int(sgd_state.step) == SPLIT
+    _refused(
+        ["torch's state in torch param group 0 records step 10 // 5 steps per epoch", "last_epoch is 3"],
+        tx,
+        params,
+        state_dict,
+        scheduler_state_dict={**position, "last_epoch": 3},
+    )
+    _refused(
+        ["step= 14", "last_epoch is 3"],
+        tx,
+        params,
+        state_dict,
+        scheduler_state_dict={**position, "last_epoch": 3},
+        step=14,
+    )
+    _refused(
+        ["at step 0 is 0.01 in tx but 0.02"],
+        tx,
+        params,
+        state_dict,
+        scheduler_state_dict={**position, "base_lrs": [0.02]},
+    )
+    _refused(
+        ["2 base_lrs", "1 groups"], tx, params, state_dict, scheduler_state_dict={**position, "base_lrs": [0.01] * 2}
+    )
+    _refused(["scheduler_state_dict", "last_epoch"], tx, params, state_dict, scheduler_state_dict={"base_lrs": [0.01]})
+    _refused(["last_epoch must be an int"], tx, params, state_dict, scheduler_state_dict={**position, "last_epoch": -1})
 
 
 def test_refuses_another_optimizer_kind():

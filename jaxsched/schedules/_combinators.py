@@ -127,4 +127,10 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
     """
     check_callable("schedule", schedule)
     steps_per_epoch = check_step_count("steps_per_epoch", steps_per_epoch, low=1)
-    return lambda step: as_float(schedule(as_step(step) // steps_per_epoch))
+
+    def in_epochs(step):
+        return as_float(schedule(as_step(step) // steps_per_epoch))
+
+    # read by the torch scheduler converters: torch's last_epoch then counts epochs
+    in_epochs.steps_per_epoch = steps_per_epoch  # type: ignore[attr-defined]
+    return in_epochs

@@ -101,6 +101,10 @@ def snapshot(tensors: dict[str, Any]) -> dict[str, np.ndarray]:
     return {k: t.detach().numpy().copy() for k, t in tensors.items()}
 
 
+# The entries of a torch scheduler's state_dict() that depend on the run's position.
+SCHEDULER_POSITION = ("last_epoch", "_step_count", "base_lrs", "_last_lr")
+
+
 def run_torch(case: StateCase) -> dict[str, Any]:
     """torch's state dict and params after SPLIT steps, and its params after each of CONTINUE more."""
     import torch
@@ -114,11 +118,14 @@ def run_torch(case: StateCase) -> dict[str, Any]:
         for step in range(SPLIT):
             torch_step(case.parity, optimizer, tensors, scheduler, step)
         state_dict = to_numpy(optimizer.state_dict())
+        position = None
+        if isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+            position = {key: scheduler.state_dict()[key] for key in SCHEDULER_POSITION}
         params = snapshot(tensors)
         rows = continue_torch(case, optimizer, tensors, scheduler)
     finally:
         torch.set_default_dtype(previous)
-    return {"state_dict": state_dict, "params": params, "rows": rows}
+    return {"state_dict": state_dict, "scheduler_state_dict": position, "params": params, "rows": rows}
 
 
 def to_numpy(value: Any) -> Any:
@@ -168,9 +175,10 @@ def golden(name: str) -> dict[str, Any]:
     """What :func:`run_torch` returned for case ``name``, from the golden file."""
     with np.load(GOLDEN) as data:
         skeleton = json.loads(str(data[f"{name}/state_dict_json"]))
+        position = json.loads(str(data[f"{name}/scheduler_json"]))
         params = {k: data[f"{name}/params/{k}"] for k in PARAMS0}
         rows = [{k: data[f"{name}/rows/{k}"][i] for k in PARAMS0} for i in range(CONTINUE)]
-        return {"state_dict": decode(skeleton, data), "params": params, "rows": rows}
+        return {"state_dict": decode(skeleton, data), "scheduler_state_dict": position, "params": params, "rows": rows}
 
 
 def main() -> None:
@@ -181,6 +189,7 @@ def main() -> None:
     for name, case in CASES.items():
         result = run_torch(case)
         arrays[f"{name}/state_dict_json"] = np.asarray(json.dumps(encode(result["state_dict"], f"{name}/sd", arrays)))
+        arrays[f"{name}/scheduler_json"] = np.asarray(json.dumps(result["scheduler_state_dict"]))
         for k in PARAMS0:
             arrays[f"{name}/params/{k}"] = result["params"][k]
             arrays[f"{name}/rows/{k}"] = np.stack([row[k] for row in result["rows"]])
