@@ -244,6 +244,55 @@ def test_muon_resumes_both_ways():
 
 
 @needs_torch
+def test_torch_muon_continues_a_two_group_jaxsched_run():
+    """jaxsched's Muon over two groups (different lr, weight decay, nesterov on both) runs 5 steps;
+    torch.optim.Muon loads to_torch_state_dict and both continue 5 steps."""
+    import torch
+
+    from tests.test_optim_muon import MATRICES, _grads
+
+    matrices = {k: MATRICES[k] for k in ("a_matrix", "wide", "square")}
+    labels = {"a_matrix": "first", "wide": "second", "square": "first"}
+    with jax.enable_x64(True):
+        tx = js.partition({"first": js.muon(0.02, weight_decay=0.1), "second": js.muon(0.05, weight_decay=0.0)}, labels)
+        params = _jax_params(matrices)
+        state = tx.init(params)
+
+        def jax_steps(params, state, first, steps):
+            rows = []
+            for t in range(first, first + steps):
+                grads = _jax_params(_grads({k: np.asarray(v) for k, v in params.items()}, t))
+                updates, state = tx.update(grads, state, params)
+                params = js.apply_updates(params, updates)
+                rows.append({k: np.asarray(v) for k, v in params.items()})
+            return params, state, rows
+
+        params, state, _ = jax_steps(params, state, 0, 5)
+        state_dict = js.to_torch_state_dict(tx, state, params)
+        resume_from = {k: np.array(v) for k, v in params.items()}
+        _, _, ours = jax_steps(params, state, 5, 5)
+    torch.set_default_dtype(torch.float64)
+    try:
+        tensors = {k: torch.tensor(v, requires_grad=True) for k, v in resume_from.items()}
+        optimizer = torch.optim.Muon(
+            [
+                {"params": [tensors["a_matrix"], tensors["square"]], "lr": 0.02, "weight_decay": 0.1},
+                {"params": [tensors["wide"]], "lr": 0.05, "weight_decay": 0.0},
+            ]
+        )
+        optimizer.load_state_dict(state_dict)
+        for t, row in zip(range(5, 10), ours):
+            grads = _grads({k: x.detach().numpy() for k, x in tensors.items()}, t)
+            for k, x in tensors.items():
+                x.grad = torch.from_numpy(grads[k])
+            optimizer.step()
+            for k in matrices:
+                np.testing.assert_allclose(row[k], tensors[k].detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=k)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+@needs_torch
 def test_lbfgs_resumes_with_its_history_ring():
     import torch
 
