@@ -51,3 +51,19 @@ def test_table_rows_are_complete():
 def test_benchmarked_optimizers_are_in_the_tests_table():
     assert set(run.OPTIMIZERS) <= set(run.OPTIM_DB)
     assert [run.row_name(name) for name in ("sgd", "adam")] == ["sgd(momentum)", "adam"]
+
+
+def test_optax_optimizer_gap_measures_what_the_readme_states():
+    """benchmarks/optax_optimizer_gap.py: the pairs build and run; optax.lion without its default
+    weight decay is lion-pytorch's Lion exactly (the README's "equal otherwise")."""
+    if importlib.util.find_spec("optax") is None:
+        pytest.skip("optax not installed")
+    script = pathlib.Path(__file__).parent.parent / "benchmarks" / "optax_optimizer_gap.py"
+    spec = importlib.util.spec_from_file_location("optax_optimizer_gap", script)
+    gap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gap)
+    with jax.enable_x64(True):
+        ours, theirs, _ = gap.cases()["lion, weight_decay=0 in optax"]
+        assert (gap.trajectory_end(ours) == gap.trajectory_end(theirs)).all()
+        ours, theirs, _ = gap.cases()["lion, defaults"]
+        assert (gap.trajectory_end(ours) != gap.trajectory_end(theirs)).any()

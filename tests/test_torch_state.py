@@ -336,6 +336,46 @@ def test_lbfgs_resumes_with_its_history_ring():
                 np.testing.assert_allclose(np.asarray(params[k]), row[k], rtol=RTOL, atol=ATOL, err_msg=k)
 
 
+@needs_torch
+def test_torch_lbfgs_continues_a_jaxsched_run():
+    """jaxsched's L-BFGS makes 2 calls (its history ring wraps), torch loads to_torch_state_dict, both make 3 more."""
+    import torch
+
+    from tests.test_lbfgs import _TREE6, _jax_loss, torch_rosenbrock
+
+    names = sorted(_TREE6)
+    with jax.enable_x64(True):
+        tx = js.lbfgs(learning_rate=0.1, max_iter=10, history_size=3)
+        params = _jax_params({k: _TREE6[k] for k in names})
+        state = tx.init(params)
+        ours = []
+        for call in range(5):
+            if call == 2:
+                state_dict = js.to_torch_state_dict(tx, state, params)
+                resume_from = {k: np.array(v) for k, v in params.items()}
+            updates, state = tx.update(jax.grad(_jax_loss)(params), state, params, value_fn=_jax_loss)
+            params = js.apply_updates(params, updates)
+            ours.append({k: np.asarray(v) for k, v in params.items()})
+    torch.set_default_dtype(torch.float64)
+    try:
+        tensors = {k: torch.tensor(resume_from[k], requires_grad=True) for k in names}
+        optimizer = torch.optim.LBFGS(list(tensors.values()), lr=0.1, max_iter=10, history_size=3)
+        optimizer.load_state_dict(state_dict)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = torch_rosenbrock(torch.cat([t.reshape(-1) for t in tensors.values()]))
+            loss.backward()
+            return loss
+
+        for row in ours[2:]:
+            optimizer.step(closure)
+            for k in names:
+                np.testing.assert_allclose(row[k], tensors[k].detach().numpy(), rtol=RTOL, atol=ATOL, err_msg=k)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
 # --- ReduceLROnPlateau ---------------------------------------------------------------------------------
 
 
@@ -460,6 +500,12 @@ def test_refuses_a_differing_flag_naming_both_values():
         params = _params64()
     _refused(["amsgrad", "amsgrad=True", "amsgrad=False"], _adam64(amsgrad=False), params, _adam_state_dict())
     _refused(["maximize", "maximize=False", "maximize=True"], _adam64(maximize=True), params, _adam_state_dict())
+    sgd = js.sgd(0.1, momentum=0.9, nesterov=True)
+    with jax.enable_x64(True):
+        plain_sgd_state_dict = js.to_torch_state_dict(
+            js.sgd(0.1, momentum=0.9), js.sgd(0.1, momentum=0.9).init(params), params
+        )
+    _refused(["nesterov", "nesterov=False", "nesterov=True"], sgd, params, plain_sgd_state_dict)
 
 
 def test_refuses_a_shape_a_dtype_and_a_missing_parameter():
@@ -508,6 +554,28 @@ def test_refuses_group_counts_and_labels_that_do_not_match():
         param_order=order,
         group_labels=["first", "nope"],
     )
+
+
+def test_group_labels_map_torch_groups_to_a_partition_in_another_order():
+    """The partition's dict order is ("B", "A"); torch's groups are A then B: group_labels says so."""
+    case = CASES["adam_groups"]
+    reference = golden("adam_groups")
+    labels = js.label_by_path(dict.fromkeys(case.parity.second_group_keys, "B"), default="A")
+    with jax.enable_x64(True):
+        tx = js.partition(
+            {"B": js.adam(**{**case.parity.kwargs, **case.parity.second_group}), "A": js.adam(**case.parity.kwargs)},
+            labels,
+        )
+        params = _jax_params(reference["params"])
+        state = js.from_torch_state_dict(
+            tx, params, reference["state_dict"], param_order=torch_names(case.parity), group_labels=["A", "B"]
+        )
+        step = jitted_step(tx)
+        rows = []
+        for t in range(SPLIT, SPLIT + CONTINUE):
+            params, state = step(params, state, _jax_grads(case, params, t))
+            rows.append({k: np.asarray(v) for k, v in params.items()})
+    assert_rows_close(rows, reference["rows"], "adam_groups, partition in the order B, A")
 
 
 def test_refuses_hyperparameters_that_tx_fixes_or_schedules_differently():
