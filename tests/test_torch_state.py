@@ -27,7 +27,7 @@ from tests.golden.generate_torch_state import (
     snapshot,
     torch_names,
 )
-from tests.optim_parity import HAS_TORCH, PARAMS0, RTOL, jitted_step, masked_grads
+from tests.optim_parity import HAS_TORCH, PARAMS0, RTOL, grads_at, jitted_step, masked_grads
 
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 ATOL = 1e-12
@@ -418,6 +418,77 @@ def test_plateau_state_moves_both_ways_mid_run():
             assert int(state.num_bad_epochs) == scheduler.num_bad_epochs
             assert int(state.cooldown_counter) == scheduler.cooldown_counter
             assert int(state.last_epoch) == scheduler.last_epoch
+
+
+@needs_torch
+@pytest.mark.parametrize("direction", ["torch_to_jaxsched", "jaxsched_to_torch"])
+def test_adam_with_reduce_on_plateau_continues_mid_run(direction):
+    """Two-group Adam driven by ReduceLROnPlateau: one side runs SPLIT steps, the other loads the
+    optimizer's and the plateau's state dicts, and both continue CONTINUE steps (rtol 1e-10)."""
+    import torch
+
+    metrics = _plateau_metrics()
+    labels = {"a_matrix": "base", "b_vector": "base", "c_scalar": "head", "d_nested": "head"}
+    order = ["base", "head"]
+    plateau = js.reduce_on_plateau(**{**PLATEAU_KWARGS, "min_lr": {"base": 0.001, "head": 0.02}})
+    tx = js.partition({"base": js.adam(0.1), "head": js.adam(1.0)}, labels)
+
+    def jax_steps(params, state, pstate, steps):
+        rows = []
+        for t in steps:
+            grads = _jax_params(grads_at({k: np.asarray(v) for k, v in params.items()}, t))
+            updates, state = tx.update(grads, state, params)
+            params = js.apply_updates(params, updates)
+            pstate = plateau.update(pstate, float(metrics[t]))
+            state = js.set_hyperparams(state, learning_rate=pstate.lr)
+            rows.append({k: np.asarray(v) for k, v in params.items()})
+        return params, state, pstate, rows
+
+    def torch_setup(values):
+        tensors = {k: torch.tensor(np.asarray(v), requires_grad=True) for k, v in values.items()}
+        groups = [
+            {"params": [(k, x) for k, x in tensors.items() if labels[k] == label], "lr": lr}
+            for label, lr in zip(order, (0.1, 1.0))
+        ]
+        optimizer = torch.optim.Adam(groups)
+        return tensors, optimizer, torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, **PLATEAU_KWARGS)
+
+    def torch_steps(tensors, optimizer, scheduler, steps):
+        rows = []
+        for t in steps:
+            grads = grads_at({k: x.detach().numpy() for k, x in tensors.items()}, t)
+            for k, x in tensors.items():
+                x.grad = torch.from_numpy(np.array(grads[k]))
+            optimizer.step()
+            scheduler.step(float(metrics[t]))
+            rows.append(snapshot(tensors))
+        return rows
+
+    first, rest = range(SPLIT), range(SPLIT, SPLIT + CONTINUE)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with jax.enable_x64(True):
+            if direction == "torch_to_jaxsched":
+                tensors, optimizer, scheduler = torch_setup(PARAMS0)
+                torch_steps(tensors, optimizer, scheduler, first)
+                params = _jax_params(snapshot(tensors))
+                state = js.from_torch_state_dict(tx, params, optimizer.state_dict(), group_labels=order)
+                pstate = js.plateau_from_torch_state_dict(plateau, scheduler.state_dict(), group_labels=order)
+                theirs = torch_steps(tensors, optimizer, scheduler, rest)
+                *_, ours = jax_steps(params, state, pstate, rest)
+            else:
+                params = _jax_params(PARAMS0)
+                pstate = plateau.init({"base": 0.1, "head": 1.0})
+                params, state, pstate, _ = jax_steps(params, tx.init(params), pstate, first)
+                tensors, optimizer, scheduler = torch_setup({k: np.array(v) for k, v in params.items()})
+                optimizer.load_state_dict(js.to_torch_state_dict(tx, state, params))
+                scheduler.load_state_dict(js.plateau_to_torch_state_dict(plateau, pstate, group_labels=order))
+                *_, ours = jax_steps(params, state, pstate, rest)
+                theirs = torch_steps(tensors, optimizer, scheduler, rest)
+    finally:
+        torch.set_default_dtype(previous)
+    assert_rows_close(ours, theirs, direction)
 
 
 # --- refusals name what differs --------------------------------------------------------------------
