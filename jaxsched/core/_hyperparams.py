@@ -33,7 +33,7 @@ from jaxsched.core._base import (
     record_components,
     zero_step,
 )
-from jaxsched.core._validation import check_hyperparameter_value, is_schedule
+from jaxsched.core._validation import check_hyperparameter_value, check_takes_the_step, is_schedule
 
 
 class Scheduled(NamedTuple):
@@ -73,12 +73,7 @@ def _check_schedule_arity(name: str, spec: Any) -> None:
         for i, member in enumerate(spec):
             _check_schedule_arity(f"{name}[{i}]", member)
     elif is_schedule(spec):
-        try:
-            inspect.signature(spec).bind(0)
-        except TypeError:
-            raise TypeError(f"the schedule for {name} must take one argument, the step; got {spec!r}") from None
-        except ValueError:  # no signature to inspect (some builtins): the first call will tell
-            pass
+        check_takes_the_step(f"the schedule for {name}", spec)
 
 
 def _initial(name: str, spec: Any, step: jax.Array, fixed: bool) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Iterable
@@ -16,6 +17,16 @@ from jaxsched.core._base import hyperparam_dtype
 
 def is_schedule(value: Any) -> bool:
     return callable(value)
+
+
+def check_takes_the_step(what: str, schedule: Any) -> None:
+    """``schedule`` must take one positional argument, the step (checked where Python can tell its signature)."""
+    try:
+        inspect.signature(schedule).bind(0)
+    except TypeError:
+        raise TypeError(f"{what} must take one argument, the step; got {schedule!r}") from None
+    except ValueError:  # no signature to inspect (some builtins): the first call will tell
+        pass
 
 
 def _as_real(name: str, value: Any) -> float:

@@ -9,7 +9,6 @@ float64 evaluation at any int32 step.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsched.core._base import MAX_STEP, hyperparam_dtype
-from jaxsched.core._validation import check_int, check_number
+from jaxsched.core._validation import check_int, check_number, check_takes_the_step
 
 
 def as_step(step: Any) -> jax.Array:
@@ -116,12 +115,7 @@ def check_callable(name: str, value: Any) -> None:
     """A function of one argument (checked where Python can tell its signature)."""
     if not callable(value):
         raise TypeError(f"{name} must be a function step -> value, got {value!r} of type {type(value).__name__}")
-    try:
-        inspect.signature(value).bind(0)
-    except TypeError:
-        raise TypeError(f"{name} must take one argument, the step; got {value!r}") from None
-    except ValueError:  # no signature to inspect (some builtins): the first call will tell
-        pass
+    check_takes_the_step(name, value)
 
 
 def check_real(name: str, value: Any) -> None:
