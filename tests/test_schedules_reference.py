@@ -166,6 +166,15 @@ def test_gradient_with_respect_to_the_base_learning_rate_is_the_multiplier(x64):
         assert np.all(np.isfinite(gradient)), name
 
 
+def test_timm_t_in_epochs_names_the_unit_of_t_only():
+    """timm's _get_lr(t) is one function whichever t_in_epochs says; a timm call ports with the flag as it is."""
+    steps = jnp.arange(60)
+    kwargs = dict(cycle_mul=1.5, cycle_limit=3, warmup_t=5, warmup_prefix=True)
+    np.testing.assert_array_equal(
+        S.timm_cosine(0.1, 20, t_in_epochs=False, **kwargs)(steps), S.timm_cosine(0.1, 20, **kwargs)(steps)
+    )
+
+
 def test_integral_float_step_counts_are_accepted(x64):
     steps = jnp.arange(40)
     np.testing.assert_array_equal(
@@ -215,6 +224,9 @@ def test_integral_float_step_counts_are_accepted(x64):
         (lambda: S.timm_cosine(0.1, 10, warmup_t=2.5), "warmup_t", TypeError),
         (lambda: S.timm_cosine(0.1, 10, warmup_prefix=1), "warmup_prefix", TypeError),
         (lambda: S.timm_cosine(0.1, 10, k_decay=0.0), "k_decay", ValueError),
+        (lambda: S.timm_cosine(0.1, 10, t_in_epochs="no"), "t_in_epochs", TypeError),
+        (lambda: S.timm_cosine(0.1, 10, cycle_decay=-0.5), "cycle_decay", ValueError),
+        (lambda: S.timm_cosine(0.1, 10, warmup_lr_init=float("nan")), "warmup_lr_init", ValueError),
         (lambda: S.timm_cosine(0.1, 10, noise_range_t=5), "noise_range_t", TypeError),
     ],
 )

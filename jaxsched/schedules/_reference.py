@@ -523,6 +523,7 @@ def timm_cosine(
     warmup_lr_init: Any = 0.0,
     warmup_prefix: bool = False,
     k_decay: Any = 1.0,
+    t_in_epochs: bool = True,
 ) -> Schedule:
     """timm's cosine with restarts: ``lr_min + (peak_i - lr_min) * (1 + cos(pi * t_cur ** k / t_i ** k)) / 2``.
 
@@ -552,6 +553,8 @@ def timm_cosine(
       warmup_lr_init: the value at ``t = 0`` when ``warmup_t > 0``.
       warmup_prefix: start the cycles after the warmup.
       k_decay: exponent on the time within a cycle, > 0.
+      t_in_epochs: what ``t`` counts, as in timm: epochs or updates. It does not change the function
+        (timm's ``_get_lr(t)`` is the same either way); it is accepted so that a timm call ports as it is.
 
     Example::
 
@@ -568,6 +571,7 @@ def timm_cosine(
     check_real("warmup_lr_init", warmup_lr_init)
     check_bool("warmup_prefix", warmup_prefix)
     check_positive("k_decay", k_decay, allow_schedule=False)
+    check_bool("t_in_epochs", t_in_epochs)
 
     def schedule(t):
         t = as_step(t)
