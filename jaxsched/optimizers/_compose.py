@@ -77,7 +77,6 @@ class Fusion(NamedTuple):
     """What :func:`torch_optimizer` tells :func:`jaxsched.fused` about an optimizer it composed."""
 
     kernel: KernelOp
-    hyperparams: dict[str, Any]  # constructor name -> float, schedule or tuple, as given
     math_arguments: tuple[str, ...]  # the hyperparameters ``math`` and ``kernel.scalars`` take
     maximize: bool
     l2_weight_decay: bool
@@ -166,7 +165,6 @@ def torch_optimizer(
     if kernel is not None:
         fusion = Fusion(
             kernel,
-            dict(hyperparams),
             math_arguments,
             maximize,
             l2_weight_decay=decay and not decoupled_weight_decay,
