@@ -55,6 +55,10 @@ OPTIMIZERS = {
     "adamw": (dict(learning_rate=1e-3), lambda: optax.adamw(1e-3, weight_decay=1e-2)),
     "rmsprop": (dict(learning_rate=1e-2), lambda: optax.rmsprop(1e-2, decay=0.99, eps=1e-8)),
     "adagrad": (dict(learning_rate=1e-2), lambda: optax.adagrad(1e-2, initial_accumulator_value=0.0, eps=1e-10)),
+    # torch has no fused kernel for these three (foreach only); optax's NAdam has no momentum schedule
+    "adamax": (dict(learning_rate=2e-3), lambda: optax.adamax(2e-3)),
+    "nadam": (dict(learning_rate=2e-3), lambda: optax.nadam(2e-3)),
+    "radam": (dict(learning_rate=1e-3), lambda: optax.radam(1e-3)),
 }
 # (total params, leaves, leaf sizes, optimizers measured). Equal sizes let XLA compile one kernel per
 # shape and reuse it for every leaf; real models have many distinct shapes, so one row has those too.
