@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental.custom_partitioning import custom_partitioning
+from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxsched.core._base import (
     GradientTransformation,
@@ -31,7 +33,7 @@ from jaxsched.core._base import (
     hyperparam_dtype,
 )
 from jaxsched.core._hyperparams import HyperparamsState, current_values
-from jaxsched.core._packing import Layout, Packed, pack, packing_layout, unpack
+from jaxsched.core._packing import Layout, Packed, pack, unpack
 from jaxsched.core._validation import check_bool, check_transformation
 from jaxsched.optimizers._compose import Fusion
 
@@ -71,7 +73,10 @@ class FusedState(NamedTuple):
       inner_state: the wrapped optimizer's own state (its ``HyperparamsState``, so
         :func:`jaxsched.get_hyperparams` and :func:`jaxsched.set_hyperparams` read and set it as
         usual), built over the parameters packed by dtype: each buffer, e.g. Adam's ``exp_avg``,
-        is a ``Packed(flat={"float32": vector}, large=())`` with the leaves in tree order.
+        is a ``Packed(flat={"float32": vector}, large=())`` with the leaves in tree order. A
+        parameter split over devices when the state was made (tensor or FSDP sharding) is not packed:
+        it keeps its own arrays, with its sharding, at its leaf number in ``large`` (``None`` at the
+        other numbers). An optimizer without per-parameter state (SGD without momentum) packs nothing.
     """
 
     inner_state: OptState
@@ -109,22 +114,61 @@ def _served_by_kernel(updates: PyTree, params: PyTree) -> bool:
     return bool(leaves) and dtype.name in _KERNEL_DTYPES and all(jnp.result_type(x) == dtype for x in leaves)
 
 
-def _check_unsharded(tree: PyTree, what: str) -> None:
-    """Refuse leaves split over devices: one packed vector cannot follow each leaf's own sharding.
+def _is_split(leaf: Any) -> bool:
+    """Whether ``leaf`` is split over devices: seen on a concrete array, and on a traced one under an
+    explicit mesh (an auto-sharded trace does not tell)."""
+    sharding = getattr(leaf, "sharding", None)  # a concrete array's (a traced one has none)
+    if sharding is not None:
+        return not sharding.is_fully_replicated
+    if hasattr(jax, "typeof"):  # jax >= 0.6: a trace's explicit sharding
+        return any(axis is not None for axis in getattr(getattr(jax.typeof(leaf), "sharding", None), "spec", ()))
+    return False
 
-    Seen on concrete arrays and, under an explicit mesh, on traced ones; an auto-sharded trace does
-    not tell (there, packing sharded leaves would make XLA gather them).
+
+def _fused_layout(tree: PyTree, separate: frozenset[int]) -> Layout:
+    """Every leaf packed in tree order, one vector per dtype, except the leaves numbered in ``separate``.
+
+    Those were split over devices when the state was made: a packed vector cannot follow each leaf's
+    own sharding, so each keeps its own state arrays, at the leaf's number in ``Packed.large``
+    (``None`` elsewhere). The state's structure thus records which leaves they are.
     """
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        sharding = getattr(leaf, "sharding", None)  # a concrete array's (a traced one has none)
-        if sharding is None and hasattr(jax, "typeof"):  # jax >= 0.6: a trace's explicit sharding
-            sharding = getattr(jax.typeof(leaf), "sharding", None)
-        spec = getattr(sharding, "spec", ())
-        if any(axis is not None for axis in spec):
+    leaves, treedef = jax.tree.flatten(tree)
+    if separate and max(separate) >= len(leaves):
+        raise ValueError(
+            f"fused: optimizer state does not match the gradients: the state keeps leaf {max(separate)} apart, "
+            f"but there are {len(leaves)} leaves; was the state initialized for other parameters?"
+        )
+    shapes = tuple(tuple(np.shape(x)) for x in leaves)
+    packed: dict[str, int] = {}  # dtype name -> elements packed so far
+    places = []
+    for index, (leaf, shape) in enumerate(zip(leaves, shapes)):
+        if index in separate:
+            places.append(("large", index, 0))
+        else:
+            dtype = jnp.dtype(jnp.result_type(leaf)).name
+            places.append(("flat", dtype, packed.get(dtype, 0)))
+            packed[dtype] = packed.get(dtype, 0) + int(np.prod(shape, dtype=np.int64))
+    return Layout(treedef, shapes, tuple(places))
+
+
+def _separate_leaves(state: OptState) -> frozenset[int] | None:
+    """The leaves the state keeps apart (see :func:`_fused_layout`), or ``None`` when the optimizer
+    keeps no per-parameter state at all (SGD without momentum)."""
+    is_packed = lambda x: isinstance(x, Packed)  # noqa: E731
+    packed = [x for x in jax.tree.leaves(state, is_leaf=is_packed) if is_packed(x)]
+    if not packed:
+        return None
+    return frozenset(index for index, x in enumerate(packed[0].large) if x is not None)
+
+
+def _check_packable(tree: PyTree, separate: frozenset[int], what: str) -> None:
+    """Refuse a split leaf that the state packs: its state was made for a replicated parameter."""
+    for index, (path, leaf) in enumerate(jax.tree_util.tree_flatten_with_path(tree)[0]):
+        if index not in separate and _is_split(leaf):
             raise ValueError(
-                f"fused packs each dtype's leaves into one vector, which cannot follow per-leaf shardings: "
-                f"{what} {jax.tree_util.keystr(path)} is sharded as {spec}; replicate the parameters (data "
-                "parallelism) or use the optimizer without fused"
+                f"fused: {what} {jax.tree_util.keystr(path)} is split over devices, but the optimizer state "
+                "packs it into one vector with the other leaves (the state was made for a replicated "
+                "parameter): initialize the state from the parameters as they are placed, tx.init(params)"
             )
 
 
@@ -136,6 +180,69 @@ def _flags(fusion: Fusion) -> int:
         + _OP_FLAG_A * first
         + _OP_FLAG_B * second
     )
+
+
+def _call_kernel(scalars, buffers, params, grads, *, op: int, flags: int, offset: int, apply: bool) -> list:
+    """One custom call: the kernel over the leaves ``grads`` (and ``params``), reading and writing
+    ``buffers`` in place from element ``offset``. Returns the new buffers, then the updates (with
+    ``apply``, the new parameters, written in place)."""
+    aliases = {1 + k: k for k in range(len(buffers))}
+    if apply:  # each parameter's buffer receives its new value
+        aliases.update({1 + len(buffers) + j: len(buffers) + j for j in range(len(grads))})
+    call = jax.ffi.ffi_call(
+        "jaxsched_fused_update",
+        [jax.ShapeDtypeStruct(b.shape, b.dtype) for b in buffers]
+        + [jax.ShapeDtypeStruct(g.shape, g.dtype) for g in grads],
+        input_output_aliases=aliases,
+        vmap_method="sequential",
+    )
+    return list(
+        call(
+            scalars,
+            *buffers,
+            *params,
+            *grads,
+            op=np.int32(op),
+            flags=np.int32(flags + _APPLY * apply),
+            offset=np.int64(offset),
+            buffers=np.int64(len(buffers)),
+        )
+    )
+
+
+@functools.cache
+def _split_leaf_kernel(rank: int, n_buffers: int, op: int, flags: int, apply: bool) -> Callable[..., list]:
+    """The kernel over one leaf split over devices and its own state arrays: ``(scalars, *buffers,
+    param, grad) -> [*buffers, update]``.
+
+    The math is elementwise, so each device updates its own shards: every array keeps the
+    parameter's sharding, the scalars are replicated, and the step needs no communication.
+    (``custom_partitioning`` has no batching rule: such a call cannot be vmapped.)
+    """
+
+    def local(scalars, *arrays):
+        buffers, (param, grad) = list(arrays[:n_buffers]), arrays[n_buffers:]
+        return _call_kernel(scalars, buffers, [param], [grad], op=op, flags=flags, offset=0, apply=apply)
+
+    def param_sharding(arg_shapes):
+        return arg_shapes[1 + n_buffers].sharding
+
+    def partition(mesh, arg_shapes, result_shape):
+        sharding = param_sharding(arg_shapes)
+        replicated = NamedSharding(mesh, PartitionSpec())
+        return mesh, local, [sharding] * (n_buffers + 1), (replicated,) + (sharding,) * (n_buffers + 2)
+
+    dims = " ".join(f"d{k}" for k in range(rank))
+    split = custom_partitioning(local)
+    split.def_partition(
+        partition,
+        infer_sharding_from_operands=lambda mesh, arg_shapes, result_shape: (
+            [param_sharding(arg_shapes)] * (n_buffers + 1)
+        ),
+        sharding_rule=f"s, {', '.join([dims] * (n_buffers + 2))} -> {', '.join([dims] * (n_buffers + 1))}",
+        need_replication_factors=("s",),
+    )
+    return split
 
 
 def _kernel_update(
@@ -160,41 +267,44 @@ def _kernel_update(
     scalars = jnp.stack([jnp.asarray(x, dtype) for x in fusion.common_scalars(values) + tuple(own_scalars)])
     fields = [name for name in kernel.buffers if getattr(inner, name) is not None]
     key = jnp.dtype(dtype).name
-    buffers = [getattr(inner, name).flat[key] for name in fields]
+    op, flags = _OPS[kernel.op], _flags(fusion)
     grads = jax.tree.leaves(updates)
     # without weight decay the kernel never reads the parameters: the gradients stand in for them
     param_leaves = grads if params is None else jax.tree.leaves(params)
-    new_leaves = []
-    for start in range(0, len(grads), MAX_LEAVES_PER_CALL):
-        chunk = slice(start, start + MAX_LEAVES_PER_CALL)
-        leaves = grads[chunk]
-        aliases = {1 + k: k for k in range(len(buffers))}
-        if apply:  # each parameter's buffer receives its new value
-            aliases.update({1 + len(buffers) + j: len(buffers) + j for j in range(len(leaves))})
-        call = jax.ffi.ffi_call(
-            "jaxsched_fused_update",
-            [jax.ShapeDtypeStruct(b.shape, b.dtype) for b in buffers]
-            + [jax.ShapeDtypeStruct(g.shape, g.dtype) for g in leaves],
-            input_output_aliases=aliases,
-            vmap_method="sequential",
-        )
-        results = call(
-            scalars,
-            *buffers,
-            *param_leaves[chunk],
-            *leaves,
-            op=np.int32(_OPS[kernel.op]),
-            flags=np.int32(_flags(fusion) + _APPLY * apply),
-            offset=np.int64(layout.places[start][2]),
-            buffers=np.int64(len(buffers)),
-        )
-        buffers = list(results[: len(buffers)])
-        new_leaves.extend(results[len(buffers) :])
+    new_leaves: list[Any] = [None] * len(grads)
+    packed_leaves = [index for index, (kind, _, _) in enumerate(layout.places) if kind == "flat"]
+    flat = {}
+    if packed_leaves:
+        buffers = [getattr(inner, name).flat[key] for name in fields]
+        for start in range(0, len(packed_leaves), MAX_LEAVES_PER_CALL):
+            chunk = packed_leaves[start : start + MAX_LEAVES_PER_CALL]  # contiguous in the buffers
+            results = _call_kernel(
+                scalars,
+                buffers,
+                [param_leaves[index] for index in chunk],
+                [grads[index] for index in chunk],
+                op=op,
+                flags=flags,
+                offset=layout.places[chunk[0]][2],
+                apply=apply,
+            )
+            buffers = results[: len(buffers)]
+            for index, leaf in zip(chunk, results[len(buffers) :]):
+                new_leaves[index] = leaf
+        flat = {name: {key: vector} for name, vector in zip(fields, buffers)}
+    large = {name: list(getattr(inner, name).large) for name in fields}
+    for index, (kind, _, _) in enumerate(layout.places):
+        if kind == "large":
+            split = _split_leaf_kernel(grads[index].ndim, len(fields), op, flags, apply)
+            results = split(scalars, *[large[name][index] for name in fields], param_leaves[index], grads[index])
+            for name, array in zip(fields, results):
+                large[name][index] = array
+            new_leaves[index] = results[len(fields)]
     # The rest of the state (step counts, schedules, NAdam's mu product) advances as the optimizer's
     # own update advances it over no parameters.
     without_buffers = outer._replace(inner_state=inner._replace(**{name: {} for name in fields}))
     _, new_outer = transform.update({}, without_buffers, {})
-    new_buffers = {name: Packed({key: vector}, ()) for name, vector in zip(fields, buffers)}
+    new_buffers = {name: Packed(flat.get(name, {}), tuple(large[name])) for name in fields}
     new_outer = new_outer._replace(inner_state=new_outer.inner_state._replace(**new_buffers))
     return jax.tree.unflatten(layout.treedef, new_leaves), FusedState(new_outer)
 
@@ -228,8 +338,15 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     compiles it (torch's order; Adam's bias corrections as reciprocals), rounding each operation
     once; on CPUs with FMA, XLA also contracts some multiply-adds in the fallback, so there the two
     agree to a few roundings per step (bit for bit without FMA). Float64 parity with torch holds for
-    both. Parameters split over several devices cannot be packed and
-    raise ``ValueError``; replicated ones (data parallelism) work and need no communication.
+    both.
+
+    Sharding: replicated parameters (data parallelism) are packed and need no communication.
+    Parameters split over devices (tensor parallelism, FSDP) keep their own state arrays with their
+    sharding, and each device runs the kernel over its own shards (``custom_partitioning``), so the
+    step needs no communication either. ``init`` learns which parameters are split from the placed
+    arrays (concrete ones, or traced ones under an explicit mesh), and an update that finds a split
+    leaf where the state packs one raises ``ValueError``. SGD without momentum keeps no state and
+    runs as the optimizer itself: XLA already makes it one pass per leaf.
 
     PyTorch: ``torch.optim.Adam(params, ..., fused=True)``; optax has no equivalent.
 
@@ -256,31 +373,44 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
             f"js.adamax, js.nadam, js.radam or js.lion, directly (wrap chains and partitions around fused, not fused around them); got {transform!r}"
         )
 
-    def layout_of(tree: PyTree) -> Layout:
-        return packing_layout(tree, max_leaf_size=None, max_packed_size=None)
+    def init_packed(params: PyTree, separate: frozenset[int]) -> FusedState:
+        return FusedState(transform.init(pack(params, _fused_layout(params, separate))))
+
+    def split_leaves(tree: PyTree) -> frozenset[int]:
+        return frozenset(index for index, leaf in enumerate(jax.tree.leaves(tree)) if _is_split(leaf))
 
     def init(params):
         params = jax.tree.map(jnp.asarray, params)
-        _check_unsharded(params, "parameter")
-        return FusedState(transform.init(pack(params, layout_of(params))))
+        return init_packed(params, split_leaves(params))
 
     def run(updates, state, params, extra_args, apply: bool):
         updates = jax.tree.map(jnp.asarray, updates)
         params = None if params is None else jax.tree.map(jnp.asarray, params)
         if fusion.reads_params:
             check_has_params(params, "weight_decay")
-        _check_unsharded(updates, "gradient")
         if params is not None:
             difference = first_difference(updates, params)
             if difference:
                 raise ValueError(f"fused: gradients and params do not match: {difference} (gradients vs params)")
-        difference = first_difference(state, jax.eval_shape(init, updates), compare_dtypes=False)
+        separate = _separate_leaves(state)
+        if separate is not None:
+            _check_packable(updates, separate, "gradient")
+            if params is not None:
+                _check_packable(params, separate, "parameter")
+        difference = first_difference(
+            state,
+            jax.eval_shape(lambda u: init_packed(u, split_leaves(u) if separate is None else separate), updates),
+            compare_dtypes=False,
+        )
         if difference:
             raise ValueError(
                 f"fused: optimizer state does not match the gradients: {difference} (state vs state for these "
                 "gradients); was the state initialized for other parameters?"
             )
-        layout = layout_of(updates)
+        if separate is None:  # no per-parameter state: XLA already runs the update as one pass per leaf
+            new_updates, inner_state = call_update(transform, updates, state.inner_state, params, extra_args)
+            return (apply_updates(params, new_updates) if apply else new_updates), FusedState(inner_state)
+        layout = _fused_layout(updates, separate)
 
         def fallback(updates, state, params):
             packed_params = None if params is None else pack(params, layout)

@@ -39,7 +39,6 @@ CONFIGS = {
     "adam_l2_amsgrad_maximize": lambda: js.adam(1e-2, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True, maximize=True),
     "adamw": lambda: js.adamw(1e-2, weight_decay=0.1),
     "adamw_amsgrad": lambda: js.adamw(1e-2, amsgrad=True),
-    "sgd": lambda: js.sgd(0.1),
     "sgd_momentum_dampening_l2": lambda: js.sgd(0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
     "sgd_nesterov_maximize": lambda: js.sgd(0.1, momentum=0.9, nesterov=True, maximize=True),
     "rmsprop": lambda: js.rmsprop(1e-2),
@@ -285,6 +284,25 @@ def test_state_is_packed_per_dtype():
         assert {k: v.shape for k, v in buffer.flat.items()} == {"float32": (19,)} and buffer.large == ()
 
 
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel", "fallback"])
+def test_sgd_without_momentum_keeps_no_state_and_runs_as_itself(kernel):
+    """No state to pack, and XLA already makes p - lr * (g + wd * p) one pass: no kernel call."""
+    params = random_params([(4, 3), (6,)])
+    make = lambda: js.sgd(0.1, weight_decay=0.1, maximize=True)  # noqa: E731
+    tx = js.fused(make(), kernel=kernel)
+    assert not any(
+        isinstance(x, js.Packed) for x in jax.tree.leaves(tx.init(params), is_leaf=lambda x: isinstance(x, js.Packed))
+    )
+    assert custom_calls(tx, params, params) == 0
+    fused_params, _ = trajectory(tx, params, steps=3)
+    plain_params, _ = trajectory(make(), params, steps=3)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(fused_params), jax.tree.leaves(plain_params)))
+    stepped, _ = jax.jit(tx.step)(params, tx.init(params), params)
+    plain = make()
+    expected = jax.jit(lambda p, s: js.apply_updates(p, plain.update(p, s, p)[0]))(params, plain.init(params))
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(stepped), jax.tree.leaves(expected)))
+
+
 @pytest.mark.parametrize("x64", [False, True], ids=["bfloat16", "float32_under_x64"])
 def test_dtypes_the_kernel_lacks_fall_back(x64):
     """A bfloat16 leaf (or float32 ones under x64) sends the whole step through the pure-JAX math."""
@@ -413,14 +431,15 @@ def test_state_for_other_params_is_refused():
         tx.update(other, state, other)
 
 
-def test_sharded_params_are_refused():
-    """One packed vector per dtype cannot follow per-leaf shardings (tests/sharding_script.py checks 8 devices)."""
+def test_a_leaf_on_a_one_device_mesh_is_whole_and_packed():
+    """Only leaves split over several devices keep their own state (tests/sharding_script.py: 8 devices)."""
     mesh = jax.make_mesh((1,), ("data",))
     params = {
         "w": jax.device_put(jnp.ones((4, 3)), jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data")))
     }
-    with pytest.raises(ValueError, match="cannot follow per-leaf shardings"):
-        js.fused(js.adam(1e-3)).init(params)
+    state = js.fused(js.adam(1e-3)).init(params)
+    assert state.inner_state.inner_state.exp_avg.large == ()
+    assert state.inner_state.inner_state.exp_avg.flat["float32"].shape == (12,)
 
 
 def test_kernel_is_off_outside_the_tested_jaxlib_versions(monkeypatch):

@@ -54,10 +54,24 @@ def test_zero1_splits_state_over_the_data_axis(report):
     assert zero1["max_difference"] < 1e-6  # same updates as the unsharded optimizer
 
 
-@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop", "adagrad"])
-def test_fused_on_replicated_params_needs_no_collectives_and_refuses_sharded_ones(report, name):
-    result = report["fused"][name]
+# per optimizer: (kernel calls with replicated parameters, with the kernel matrix split over 8 devices)
+FUSED_KERNEL_CALLS = {"adam": (1, 2), "sgd": (1, 2), "rmsprop": (1, 2), "adagrad": (1, 2), "sgd_without_state": (0, 0)}
+
+
+@pytest.mark.parametrize("name", sorted(FUSED_KERNEL_CALLS))
+@pytest.mark.parametrize("placement", ["replicated", "split", "split_auto"])
+def test_fused_needs_no_collectives_on_replicated_or_split_params(report, name, placement):
+    result = report["fused"][f"{name} {placement}"]
     assert result["collectives"] == []
-    assert result["kernel_calls"] == (1 if kernel_module() is not None else 0)
-    assert result["max_difference"] < 1e-6
-    assert result["refuses_sharded"]
+    calls = FUSED_KERNEL_CALLS[name][placement != "replicated"]
+    assert result["kernel_calls"] == (calls if kernel_module() is not None else 0)
+    assert result["max_difference"] < 1e-6  # two steps, the same numbers as without fused
+    assert result["sharding_mismatches"] == []
+    # the split matrix keeps its own state arrays (as many as without fused), with its sharding
+    split = result["kernel_state_leaves_without_fused"] if placement != "replicated" else 0
+    assert result["split_state_leaves"] == split
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop", "adagrad"])
+def test_fused_state_made_for_replicated_params_refuses_split_ones(report, name):
+    assert report["fused"][f"{name} refuses"]

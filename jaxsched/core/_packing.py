@@ -29,7 +29,7 @@ class Packed(NamedTuple):
     """What the wrapped transformation sees: small leaves packed per dtype, large ones as they are."""
 
     flat: dict[str, jax.Array]  # dtype name -> 1-D concatenation of that dtype's small leaves
-    large: tuple[jax.Array, ...]
+    large: tuple[jax.Array | None, ...]  # the other leaves, each at its place's index (None in a gap)
 
 
 class FlattenState(NamedTuple):
@@ -67,14 +67,14 @@ def packing_layout(tree: PyTree, max_leaf_size: int | None, max_packed_size: int
 
 def pack(tree: PyTree, layout: Layout) -> Packed:
     groups: dict[str, list[jax.Array]] = {}
-    large = []
+    large: dict[int, jax.Array] = {}
     for leaf, (kind, key, _) in zip(jax.tree.leaves(tree), layout.places):
         if kind == "flat":
             groups.setdefault(key, []).append(jnp.ravel(leaf))
         else:
-            large.append(leaf)
+            large[key] = leaf
     flat = {key: parts[0] if len(parts) == 1 else jnp.concatenate(parts) for key, parts in sorted(groups.items())}
-    return Packed(flat, tuple(large))
+    return Packed(flat, tuple(large.get(index) for index in range(max(large, default=-1) + 1)))
 
 
 def unpack(packed: Packed, layout: Layout) -> PyTree:
