@@ -297,6 +297,37 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
             )
 
 
+def kernel_floor_rows(repeats: int) -> Iterator[str]:
+    """js.fused's ``step`` at 10M params as one leaf and as 200, against the one-pass floor (one array each).
+
+    One leaf measures the kernel itself (its math against pure memory traffic); the difference to 200
+    leaves is the cost of the 597 more arrays that cross the jitted step's boundary (200 parameters
+    and 200 gradients in, 200 parameters out, instead of 1, 1 and 1).
+    """
+    total = 10_000_000
+    yield (
+        "| optimizer | fused step, 1 leaf ms | fused step, 200 leaves ms | floor ms | 1 leaf/floor "
+        "| 200 leaves/floor | cost per extra array us |\n|---|---|---|---|---|---|---|"
+    )
+    for name in ("adam", "adamw", "sgd", "rmsprop", "adagrad"):
+        kwargs, _ = OPTIMIZERS[name]
+        info = OPTIM_DB[name]
+        settle()
+        ms = side_by_side(
+            {
+                "one": JaxStep(js.fused(info.make(**kwargs)), total, 1, in_place=True),
+                "many": JaxStep(js.fused(info.make(**kwargs)), total, 200, in_place=True),
+                "floor": FloorStep(total),
+            },
+            repeats,
+        )
+        per_array_us = (ms["many"] - ms["one"]) * 1e3 / (3 * 200 - 3)
+        yield (
+            f"| {row_name(name)} | {fmt(ms['one'], 2)} | {fmt(ms['many'], 2)} | {fmt(ms['floor'], 2)} "
+            f"| {ratio(ms['one'], ms['floor'])} | {ratio(ms['many'], ms['floor'])} | {fmt(per_array_us, 2)} |"
+        )
+
+
 def deep_chain_compile_row() -> list[str]:
     """First compile of a train step whose optimizer is a 6-deep chain, over 100 leaves."""
     total, leaves = 100_000, 100
@@ -483,6 +514,10 @@ def main() -> None:
         print(row, flush=True)
     if args.steps_only:
         return
+    if HAS_KERNEL:
+        print("\n## js.fused's kernel against the one-pass floor (10M params, step, float32)\n")
+        for row in kernel_floor_rows(repeats):
+            print(row, flush=True)
     print("\n## Compile, schedules, sweep, memory\n\n| what | jaxsched | optax / baseline | ratio |\n|---|---|---|---|")
     for row in [*deep_chain_compile_row(), *schedule_rows(repeats), *sweep_rows(repeats), *memory_rows()]:
         print(row, flush=True)
