@@ -46,6 +46,7 @@ if HAS_TORCH:
     import torch
 
 MISSING = "-"
+TORCH_IDLE_S = 0.02
 
 # name in tests/optim_db.py (which gives the jaxsched constructor and the torch class) -> (jaxsched
 # arguments, torch's derived from them, and the optax equivalent): the same math on each side
@@ -208,7 +209,11 @@ class TorchStep:
     def once(self) -> float:
         start = time.perf_counter()
         self.optimizer.step()
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        # torch's idle OpenMP threads spin for a while after a step: let them stop before the next
+        # runner's step (untimed), so that they do not slow it down
+        time.sleep(TORCH_IDLE_S)
+        return elapsed
 
 
 def side_by_side(runners: dict[str, object], repeats: int, warmup: int = 3) -> dict[str, float]:
@@ -271,15 +276,16 @@ def step_rows(repeats: int, only: set[str] | None = None) -> Iterator[str]:
                 runners["floor"] = FloorStep(total)
             if HAS_OPTAX:
                 runners["optax"] = JaxStep(make_optax(), total, leaves, sizes)
+            if HAS_TORCH:  # in the same rotation: the machine's memory bandwidth drifts over a row
+                for variant in ("foreach", "fused"):
+                    torch_step = TorchStep.make(
+                        info.torch_optimizer, torch_kwargs(kwargs), total, leaves, variant, sizes
+                    )
+                    if torch_step is not None:
+                        runners[variant] = torch_step
             ms = side_by_side(runners, repeats)
             compile_s = {library: getattr(runner, "compile_s", None) for library, runner in runners.items()}
             del runners
-            if HAS_TORCH:  # a block of its own: torch's spinning threads would slow whichever JAX step follows
-                variants = {
-                    v: TorchStep.make(info.torch_optimizer, torch_kwargs(kwargs), total, leaves, v, sizes)
-                    for v in ("foreach", "fused")
-                }
-                ms.update(side_by_side({v: r for v, r in variants.items() if r is not None}, repeats))
             label = f"{total / 1e6:.3g}M / {leaves}" + SIZE_LABELS[sizes]
             yield (
                 f"| {row_name(name)} | {label} "
