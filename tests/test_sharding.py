@@ -75,3 +75,11 @@ def test_fused_needs_no_collectives_on_replicated_or_split_params(report, name, 
 @pytest.mark.parametrize("name", ["adam", "sgd", "rmsprop", "adagrad"])
 def test_fused_state_made_for_replicated_params_refuses_split_ones(report, name):
     assert report["fused"][f"{name} refuses"]
+
+
+def test_fused_on_split_params_inside_partition_and_through_a_checkpoint(report):
+    result = report["fused"]["in use"]
+    assert result["collectives"] == []
+    assert result["kernel_calls"] == (1 if kernel_module() is not None else 0)  # the split matrix's own call
+    assert result["max_difference"] < 1e-6  # the same partition without fused
+    assert result["restored_difference"] == 0.0  # a step from the loaded state equals one from the saved
