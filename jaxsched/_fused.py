@@ -161,15 +161,21 @@ def _separate_leaves(state: OptState) -> frozenset[int] | None:
     return frozenset(index for index, x in enumerate(packed[0].large) if x is not None)
 
 
+def _split_leaves(tree: PyTree) -> frozenset[int]:
+    """The numbers of the leaves of ``tree`` that are split over devices (see :func:`_is_split`)."""
+    return frozenset(index for index, leaf in enumerate(jax.tree.leaves(tree)) if _is_split(leaf))
+
+
 def _check_packable(tree: PyTree, separate: frozenset[int], what: str) -> None:
     """Refuse a split leaf that the state packs: its state was made for a replicated parameter."""
-    for index, (path, leaf) in enumerate(jax.tree_util.tree_flatten_with_path(tree)[0]):
-        if index not in separate and _is_split(leaf):
-            raise ValueError(
-                f"fused: {what} {jax.tree_util.keystr(path)} is split over devices, but the optimizer state "
-                "packs it into one vector with the other leaves (the state was made for a replicated "
-                "parameter): initialize the state from the parameters as they are placed, tx.init(params)"
-            )
+    packed_but_split = _split_leaves(tree) - separate
+    if packed_but_split:
+        path = jax.tree_util.tree_flatten_with_path(tree)[0][min(packed_but_split)][0]
+        raise ValueError(
+            f"fused: {what} {jax.tree_util.keystr(path)} is split over devices, but the optimizer state "
+            "packs it into one vector with the other leaves (the state was made for a replicated "
+            "parameter): initialize the state from the parameters as they are placed, tx.init(params)"
+        )
 
 
 def _flags(fusion: Fusion) -> int:
@@ -376,12 +382,9 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
     def init_packed(params: PyTree, separate: frozenset[int]) -> FusedState:
         return FusedState(transform.init(pack(params, _fused_layout(params, separate))))
 
-    def split_leaves(tree: PyTree) -> frozenset[int]:
-        return frozenset(index for index, leaf in enumerate(jax.tree.leaves(tree)) if _is_split(leaf))
-
     def init(params):
         params = jax.tree.map(jnp.asarray, params)
-        return init_packed(params, split_leaves(params))
+        return init_packed(params, _split_leaves(params))
 
     def run(updates, state, params, extra_args, apply: bool):
         updates = jax.tree.map(jnp.asarray, updates)
@@ -397,9 +400,11 @@ def fused(transform: GradientTransformation, kernel: bool = True) -> FusedTransf
             _check_packable(updates, separate, "gradient")
             if params is not None:
                 _check_packable(params, separate, "parameter")
+        # a state without per-parameter arrays records nothing: the expected one then keeps the leaves
+        # that are visibly split apart too, as init does, rather than concatenate differing shardings
         difference = first_difference(
             state,
-            jax.eval_shape(lambda u: init_packed(u, split_leaves(u) if separate is None else separate), updates),
+            jax.eval_shape(lambda u: init_packed(u, _split_leaves(u) if separate is None else separate), updates),
             compare_dtypes=False,
         )
         if difference:

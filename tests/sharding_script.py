@@ -91,6 +91,8 @@ def fused_report(mesh, params, grads):
         "adagrad": lambda: js.adagrad(0.1),
         "sgd_without_state": lambda: js.sgd(0.1, weight_decay=0.1),
     }.items():
+        expected, expected_state = make().update(grads, make().init(params), params)
+        expected, _ = make().update(grads, expected_state, params)
         for placement, (p, g) in {"replicated": replicated, "split": (params, grads), "split_auto": split_auto}.items():
             tx = js.fused(make())
             state = tx.init(p)
@@ -98,8 +100,6 @@ def fused_report(mesh, params, grads):
             hlo = step.lower(p, state, g).compile().as_text()
             updates, new_state = step(p, state, g)
             updates, new_state = step(p, new_state, g)
-            expected, expected_state = make().update(grads, make().init(params), params)
-            expected, _ = make().update(grads, expected_state, params)
             report[f"{name} {placement}"] = {
                 "collectives": sorted({c for c in COLLECTIVES if c in hlo}),
                 "kernel_calls": hlo.count("jaxsched_fused_update"),
